@@ -1,0 +1,239 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kefu-im/kefu/gateway/auth"
+	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+const principalKey = "principal"
+
+func principal(c echo.Context) auth.Principal {
+	p, _ := c.Get(principalKey).(auth.Principal)
+	return p
+}
+
+// authenticate requires `Authorization: Bearer <token>`.
+func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return protocol.Errorf(protocol.CodeUnauthorized, "missing bearer token")
+		}
+		p, err := a.Auth.Authenticate(c.Request().Context(), strings.TrimSpace(token))
+		if err != nil {
+			return err
+		}
+		c.Set(principalKey, p)
+		return next(c)
+	}
+}
+
+func requireRole(roles ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p := principal(c)
+			for _, r := range roles {
+				if p.Has(r) {
+					return next(c)
+				}
+			}
+			return protocol.Errorf(protocol.CodeForbidden, "needs role %s", strings.Join(roles, " or "))
+		}
+	}
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type agentView struct {
+	ID       string   `json:"id"`
+	Username string   `json:"username"`
+	Nickname string   `json:"nickname"`
+	Orgi     string   `json:"orgi"`
+	Roles    []string `json:"roles"`
+}
+
+func viewOf(p auth.Principal) agentView {
+	return agentView{ID: p.Agent.ID, Username: p.Agent.Username, Nickname: p.Agent.Nickname, Orgi: p.Agent.Orgi, Roles: p.Roles()}
+}
+
+func (a *API) login(c echo.Context) error {
+	var in loginRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if in.Username == "" || in.Password == "" {
+		return protocol.Errorf(protocol.CodeBadRequest, "username and password are required")
+	}
+	token, agent, err := a.Auth.Login(c.Request().Context(), in.Username, in.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"token": token, "agent": viewOf(auth.Principal{Agent: agent})})
+}
+
+func (a *API) logout(c echo.Context) error {
+	p := principal(c)
+	ctx := c.Request().Context()
+	if err := a.Auth.Logout(ctx, p); err != nil {
+		return err
+	}
+	if err := a.Emit.ToRoom(ctx, protocol.NamespaceAgent, protocol.LoginRoom(p.TokenHash), protocol.EventLeave, protocol.Leave{Reason: "logout"}, ""); err != nil {
+		a.Logger.Warn("leave not delivered", "agent", p.Agent.ID, "err", err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type statusRequest struct {
+	Status *string `json:"status"`
+	Busy   *bool   `json:"busy"`
+}
+
+func (r statusRequest) Validate() error {
+	if r.Status != nil && *r.Status != protocol.AgentReady && *r.Status != protocol.AgentNotReady {
+		return protocol.Errorf(protocol.CodeBadRequest, "status must be %q or %q (offline is set by the server)", protocol.AgentReady, protocol.AgentNotReady)
+	}
+	return nil
+}
+
+// setStatus hands the change to the routing service, which owns agent
+// status. Commands are ordered, so anything sent after this reply sees it.
+// Omitted fields stay as they are; an empty body reads the status.
+func (a *API) setStatus(c echo.Context) error {
+	p := principal(c)
+	var in statusRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	current := store.AgentState{Status: protocol.AgentNotReady}
+	states, err := a.Store.ListAgentStates(ctx, p.Agent.Orgi)
+	if err != nil {
+		return err
+	}
+	for _, st := range states {
+		if st.AgentID == p.Agent.ID {
+			current = st
+		}
+	}
+	if in.Status == nil && in.Busy == nil {
+		// Nothing to change: the answer is the current status.
+		return c.JSON(http.StatusOK, map[string]any{"status": current.Status, "busy": current.Busy})
+	}
+	cmd := command.Command{ID: store.NewID(), Kind: command.AgentStatus, Orgi: p.Agent.Orgi, AgentID: p.Agent.ID, Busy: in.Busy, Node: a.NodeID, At: time.Now().UTC()}
+	if in.Status != nil {
+		cmd.Status, current.Status = *in.Status, *in.Status
+	}
+	if in.Busy != nil {
+		current.Busy = *in.Busy
+	}
+	if err := a.Commands.Send(ctx, cmd); err != nil {
+		return protocol.Errorf(protocol.CodeUnavailable, "routing service unreachable, retry")
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": current.Status, "busy": current.Busy})
+}
+
+func (a *API) mySessions(c echo.Context) error {
+	p := principal(c)
+	ss, err := a.Store.ListAgentSessions(c.Request().Context(), p.Agent.ID, protocol.SessionInService)
+	if err != nil {
+		return err
+	}
+	out := make([]protocol.SessionSummary, len(ss))
+	for i, s := range ss {
+		out[i] = s.Summary()
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// staffSession loads a session the principal may read: their own, or any
+// of their tenant's for supervisors and admins.
+func (a *API) staffSession(c echo.Context) (store.Session, error) {
+	p := principal(c)
+	sess, err := a.Store.GetSession(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return store.Session{}, notFoundIs(err, "session")
+	}
+	if sess.Orgi != p.Agent.Orgi {
+		return store.Session{}, protocol.Errorf(protocol.CodeNotFound, "session not found")
+	}
+	if sess.AgentNo != p.Agent.ID && !p.Has(protocol.RoleSupervisor) && !p.Has(protocol.RoleAdmin) {
+		return store.Session{}, protocol.Errorf(protocol.CodeForbidden, "not your session")
+	}
+	return sess, nil
+}
+
+func (a *API) sessionMessages(c echo.Context) error {
+	sess, err := a.staffSession(c)
+	if err != nil {
+		return err
+	}
+	after := store.Latest
+	if c.QueryParam("after") != "" {
+		if after, err = queryInt(c, "after"); err != nil {
+			return err
+		}
+	}
+	before, err := queryInt(c, "before")
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
+	ms, err := a.Store.ListMessages(c.Request().Context(), sess.ID, after, before, int(limit))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, chats(ms))
+}
+
+// endSession ends a chat at once and tells both sides; the routing service
+// is told afterwards so that it hands the freed capacity to the queue.
+func (a *API) endSession(c echo.Context) error {
+	sess, err := a.staffSession(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	p := principal(c)
+	endBy := "agent"
+	if sess.AgentNo != p.Agent.ID {
+		endBy = "supervisor"
+	}
+	now := time.Now().UTC()
+	ended, changed, err := a.Store.EndSession(ctx, sess.ID, endBy, now)
+	if err != nil {
+		return err
+	}
+	if changed {
+		if err := a.Emit.ToVisitor(ctx, ended.AppID, ended.UserID, protocol.EventStatus, protocol.VisitorStatus{
+			State: protocol.StateEnded, MessageType: "end", Message: "The agent has ended this chat.",
+			AgentServiceID: ended.ID, AgentNo: ended.AgentNo, CreateTime: protocol.Time(now),
+		}); err != nil {
+			a.Logger.Warn("end not delivered to visitor", "session", ended.ID, "err", err)
+		}
+		if ended.AgentNo != "" {
+			if err := a.Emit.ToAgent(ctx, ended.AgentNo, protocol.EventEnd, ended.Summary()); err != nil {
+				a.Logger.Warn("end not delivered to agent", "session", ended.ID, "err", err)
+			}
+		}
+		if err := a.Commands.Send(ctx, command.Command{ID: store.NewID(), Kind: command.SessionEnd, Orgi: ended.Orgi, SessionID: ended.ID, AgentID: ended.AgentNo, EndBy: endBy, Node: a.NodeID, At: now}); err != nil {
+			// The session is ended; the queue is served at the next change.
+			a.Logger.Warn("routing not told of end", "session", ended.ID, "err", err)
+		}
+	}
+	return c.JSON(http.StatusOK, ended.Summary())
+}

@@ -1,0 +1,199 @@
+// Package api is the gateway's REST API: visitor identities and history,
+// agent login and actions, and administration.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kefu-im/kefu/gateway/auth"
+	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+// Store is what the API reads and writes.
+type Store interface {
+	GetSite(ctx context.Context, appID string) (store.Site, error)
+	CreateSite(ctx context.Context, s *store.Site) error
+	UpdateSite(ctx context.Context, s *store.Site) error
+	ListSites(ctx context.Context, orgi string) ([]store.Site, error)
+	UpsertVisitor(ctx context.Context, v store.Visitor) error
+	GetVisitor(ctx context.Context, appID, userID string) (store.Visitor, error)
+	OpenSession(ctx context.Context, appID, userID string) (store.Session, error)
+	GetSession(ctx context.Context, id string) (store.Session, error)
+	EndSession(ctx context.Context, id, endBy string, at time.Time) (store.Session, bool, error)
+	ListAgentSessions(ctx context.Context, agentNo string, statuses ...string) ([]store.Session, error)
+	ListMessages(ctx context.Context, sessionID string, afterSeq, beforeSeq int64, limit int) ([]store.Message, error)
+	ListVisitorMessages(ctx context.Context, appID, userID, beforeID string, limit int) ([]store.Message, error)
+	CreateAgent(ctx context.Context, a *store.Agent, skillIDs []string) error
+	ListAgents(ctx context.Context, orgi string) ([]store.Agent, error)
+	AgentSkills(ctx context.Context, agentID string) ([]string, error)
+	CreateSkill(ctx context.Context, s *store.SkillGroup) error
+	ListSkills(ctx context.Context, orgi string) ([]store.SkillGroup, error)
+	ListAgentStates(ctx context.Context, orgi string) ([]store.AgentState, error)
+	CountInService(ctx context.Context, orgi string) (map[string]int, error)
+}
+
+// Emitter reaches sockets anywhere in the cluster.
+type Emitter interface {
+	ToVisitor(ctx context.Context, appID, userID, event string, v any) error
+	ToAgent(ctx context.Context, agentID, event string, v any) error
+	ToRoom(ctx context.Context, namespace, room, event string, v any, except string) error
+}
+
+// SiteForgetter drops a cached site after an edit.
+type SiteForgetter interface{ Forget(appID string) }
+
+// Deps are the API's collaborators.
+type Deps struct {
+	Store       Store
+	Sites       SiteForgetter
+	Auth        *auth.Service
+	Signer      *identity.Signer
+	Emit        Emitter
+	Commands    command.Sender
+	PublicURL   string
+	VisitorRate int // identities per IP per minute
+	NodeID      string
+	Logger      *slog.Logger
+}
+
+// API holds the handlers.
+type API struct {
+	Deps
+	visitorLimit *limiter
+}
+
+// New returns the API.
+func New(d Deps) *API {
+	return &API{Deps: d, visitorLimit: newLimiter(d.VisitorRate, time.Minute)}
+}
+
+// Register mounts every route on e.
+func (a *API) Register(e *echo.Echo) {
+	e.POST("/im/:appid/visitor", a.issueVisitor)
+	e.GET("/im/:appid/messages", a.visitorMessages)
+
+	v1 := e.Group("/api/v1")
+	v1.POST("/auth/login", a.login)
+	authed := v1.Group("", a.authenticate)
+	authed.POST("/auth/logout", a.logout)
+	authed.PUT("/agent/status", a.setStatus)
+	authed.GET("/agent/sessions", a.mySessions)
+	authed.GET("/sessions/:id/messages", a.sessionMessages)
+	authed.POST("/sessions/:id/end", a.endSession)
+
+	admin := authed.Group("/admin", requireRole(protocol.RoleAdmin))
+	admin.POST("/skills", a.createSkill)
+	admin.GET("/skills", a.listSkills)
+	admin.POST("/agents", a.createAgent)
+	admin.GET("/agents", a.listAgents)
+	admin.POST("/sites", a.createSite)
+	admin.GET("/sites", a.listSites)
+	admin.PUT("/sites/:appid", a.updateSite)
+}
+
+// ErrorHandler writes every error as {error: {code, message}} with the
+// matching HTTP status, and never leaks internal details.
+func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, pe := classify(err)
+		if status >= 500 {
+			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(status)
+			return
+		}
+		_ = c.JSON(status, map[string]any{"error": pe})
+	}
+}
+
+func classify(err error) (int, *protocol.Error) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code := map[int]string{
+			http.StatusBadRequest: protocol.CodeBadRequest, http.StatusUnauthorized: protocol.CodeUnauthorized,
+			http.StatusForbidden: protocol.CodeForbidden, http.StatusNotFound: protocol.CodeNotFound,
+			http.StatusMethodNotAllowed: protocol.CodeNotFound, http.StatusRequestEntityTooLarge: protocol.CodeTooLarge,
+			http.StatusTooManyRequests: protocol.CodeRateLimited, http.StatusServiceUnavailable: protocol.CodeUnavailable,
+		}[he.Code]
+		if code == "" {
+			code = protocol.CodeInternal
+		}
+		return he.Code, &protocol.Error{Code: code, Message: strings.ToLower(http.StatusText(he.Code))}
+	}
+	pe := protocol.AsError(err)
+	return map[string]int{
+		protocol.CodeBadRequest: http.StatusBadRequest, protocol.CodeUnauthorized: http.StatusUnauthorized,
+		protocol.CodeForbidden: http.StatusForbidden, protocol.CodeNotFound: http.StatusNotFound,
+		protocol.CodeConflict: http.StatusConflict, protocol.CodeTooLarge: http.StatusRequestEntityTooLarge,
+		protocol.CodeRateLimited: http.StatusTooManyRequests, protocol.CodeUnavailable: http.StatusServiceUnavailable,
+		protocol.CodeInternal: http.StatusInternalServerError,
+	}[pe.Code], pe
+}
+
+// bind decodes a JSON body strictly enough to give clear errors.
+func bind(c echo.Context, v any) error {
+	if err := (&echo.DefaultBinder{}).BindBody(c, v); err != nil {
+		return protocol.Errorf(protocol.CodeBadRequest, "invalid JSON body: %v", bindMessage(err))
+	}
+	if val, ok := v.(interface{ Validate() error }); ok {
+		if err := val.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func bindMessage(err error) string {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if he.Internal != nil {
+			return he.Internal.Error()
+		}
+		return fmt.Sprint(he.Message)
+	}
+	return err.Error()
+}
+
+// queryInt reads an optional integer query parameter.
+func queryInt(c echo.Context, name string) (int64, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, protocol.Errorf(protocol.CodeBadRequest, "%s must be a non-negative integer", name)
+	}
+	return n, nil
+}
+
+func chats(ms []store.Message) []protocol.ChatMessage {
+	out := make([]protocol.ChatMessage, len(ms))
+	for i, m := range ms {
+		out[i] = m.Chat()
+	}
+	return out
+}
+
+func notFoundIs(err error, what string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return protocol.Errorf(protocol.CodeNotFound, "%s not found", what)
+	}
+	return err
+}

@@ -1,0 +1,137 @@
+// Package chat implements the /im/user and /im/agent namespaces: who may
+// connect, and the message path (validate, store with the next seq,
+// acknowledge, publish to the parties' rooms).
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/kefu-im/kefu/gateway/auth"
+	"github.com/kefu-im/kefu/gateway/sio"
+	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+// Store is what the namespaces read and write.
+type Store interface {
+	GetSite(ctx context.Context, appID string) (store.Site, error)
+	GetAgent(ctx context.Context, id string) (store.Agent, error)
+	UpsertVisitor(ctx context.Context, v store.Visitor) error
+	OpenSession(ctx context.Context, appID, userID string) (store.Session, error)
+	CreateSession(ctx context.Context, s *store.Session) error
+	GetSession(ctx context.Context, id string) (store.Session, error)
+	AppendMessage(ctx context.Context, m *store.Message) (store.Message, bool, error)
+	ListMessages(ctx context.Context, sessionID string, afterSeq, beforeSeq int64, limit int) ([]store.Message, error)
+}
+
+// Emitter reaches sockets anywhere in the cluster.
+type Emitter interface {
+	ToVisitor(ctx context.Context, appID, userID, event string, v any) error
+	ToAgent(ctx context.Context, agentID, event string, v any) error
+}
+
+// Authenticator resolves agent tokens.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (auth.Principal, error)
+}
+
+// Deps are the collaborators of a Service.
+type Deps struct {
+	Store    Store
+	Emit     Emitter
+	Commands command.Sender
+	Signer   *identity.Signer
+	Auth     Authenticator
+	NodeID   string
+	Logger   *slog.Logger
+}
+
+// draftInterval is the protocol's "at most once per 300 ms per session".
+const draftInterval = 300 * time.Millisecond
+
+// Service serves the chat namespaces.
+type Service struct {
+	Deps
+	drafts *throttle
+}
+
+// New returns a Service.
+func New(d Deps) *Service {
+	return &Service{Deps: d, drafts: newThrottle(draftInterval)}
+}
+
+// Register installs the namespaces' handlers on srv.
+func (s *Service) Register(srv *sio.Server) {
+	user := srv.Namespace(protocol.NamespaceUser)
+	user.OnConnect(s.visitorConnect)
+	sio.Handle(user, protocol.EventNew, s.visitorNew)
+	sio.Handle(user, protocol.EventMessage, s.visitorMessage)
+
+	agent := srv.Namespace(protocol.NamespaceAgent)
+	agent.OnConnect(s.agentConnect)
+	sio.Handle(agent, protocol.EventMessage, s.agentMessage)
+}
+
+// Close stops pending draft deliveries.
+func (s *Service) Close() { s.drafts.Close() }
+
+// siteConfig is the part of a site's widget config the gateway acts on.
+type siteConfig struct {
+	// SneakPeek lets agents see the visitor's draft text (UCKeFu 消息预知);
+	// off, they only learn that the visitor is typing.
+	SneakPeek bool `json:"sneakpeek"`
+}
+
+func parseSiteConfig(site store.Site) siteConfig {
+	var c siteConfig
+	_ = json.Unmarshal([]byte(site.Config), &c) // a malformed config means defaults
+	return c
+}
+
+func textLimit(site store.Site) int {
+	if site.TextLimit > 0 {
+		return site.TextLimit
+	}
+	return protocol.DefaultTextLimit
+}
+
+// send stores m with the next seq of its session and publishes it to both
+// parties. A resend of a client id answers the first acknowledgement and
+// publishes nothing again: the first publication already happened.
+func (s *Service) send(ctx context.Context, sess store.Session, m *store.Message) (protocol.MessageAck, error) {
+	stored, dup, err := s.Store.AppendMessage(ctx, m)
+	if errors.Is(err, store.ErrNotFound) {
+		return protocol.MessageAck{}, protocol.Errorf(protocol.CodeNotFound, "no such session")
+	}
+	if err != nil {
+		return protocol.MessageAck{}, fmt.Errorf("store message: %w", err)
+	}
+	ack := protocol.MessageAck{OK: true, ID: stored.ID, Seq: stored.Seq, CreateTime: protocol.Time(stored.CreatedAt)}
+	if dup {
+		return ack, nil
+	}
+	// The message is stored and acknowledged whatever happens next: a failed
+	// publish leaves a seq gap that clients fill from the history API.
+	chat := stored.Chat()
+	if err := s.Emit.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventMessage, chat); err != nil {
+		s.Logger.Warn("publish to visitor failed", "session", sess.ID, "err", err)
+	}
+	if sess.AgentNo != "" {
+		if err := s.Emit.ToAgent(ctx, sess.AgentNo, protocol.EventMessage, chat); err != nil {
+			s.Logger.Warn("publish to agent failed", "session", sess.ID, "err", err)
+		}
+	}
+	return ack, nil
+}
+
+// unavailable hides an infrastructure error from the client.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%s: %w", op, errors.Join(err, protocol.Errorf(protocol.CodeUnavailable, "service temporarily unavailable, retry")))
+}

@@ -1,0 +1,256 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kefu-im/kefu/gateway/sio"
+	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+const visitorKey = "visitor"
+
+// visitor is what a /im/user socket proved at connect.
+type visitor struct {
+	site     store.Site
+	userID   string
+	nickname string
+	// page and client facts from the connect query, copied into the session.
+	title, url, referrer, osName, browser, ip string
+}
+
+func visitorOf(sock *sio.Socket) *visitor {
+	v, _ := sock.Get(visitorKey).(*visitor)
+	return v
+}
+
+// clip bounds a client-supplied string to n characters.
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+func (s *Service) visitorConnect(ctx context.Context, sock *sio.Socket) error {
+	q := sock.Query()
+	appID := q.Get("appid")
+	if appID == "" {
+		return protocol.Errorf(protocol.CodeBadRequest, "appid is required")
+	}
+	site, err := s.Store.GetSite(ctx, appID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && site.Disabled) {
+		return protocol.Errorf(protocol.CodeNotFound, "unknown appid")
+	}
+	if err != nil {
+		return unavailable("load site", err)
+	}
+	userID, sign := q.Get("userid"), q.Get("sign")
+	if !s.Signer.Verify(appID, userID, sign) {
+		return protocol.Errorf(protocol.CodeUnauthorized, "missing or invalid visitor signature: get one from POST /im/%s/visitor", appID)
+	}
+	v := &visitor{
+		site:     site,
+		userID:   userID,
+		nickname: clip(q.Get("nickname"), 64),
+		title:    clip(q.Get("title"), 255),
+		url:      clip(q.Get("url"), 1024),
+		referrer: clip(q.Get("referrer"), 1024),
+		osName:   clip(q.Get("osname"), 64),
+		browser:  clip(q.Get("browser"), 64),
+		ip:       sock.RemoteAddr(),
+	}
+	if v.nickname == "" {
+		v.nickname = "Guest_" + userID[:min(6, len(userID))]
+	}
+	now := time.Now().UTC()
+	if err := s.Store.UpsertVisitor(ctx, store.Visitor{AppID: appID, UserID: userID, Orgi: site.Orgi, Nickname: v.nickname, CreatedAt: now, LastSeen: now}); err != nil {
+		return unavailable("record visitor", err)
+	}
+	sock.Set(visitorKey, v)
+
+	sess, err := s.Store.OpenSession(ctx, appID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		sock.Join(protocol.VisitorRoom(appID, userID))
+		return nil
+	}
+	if err != nil {
+		return unavailable("load session", err)
+	}
+	return s.resume(ctx, sock, sess, q.Get("lastseq"))
+}
+
+// resume brings a reconnecting visitor up to date: the stored messages after
+// lastseq, then the current status, then live traffic. Live delivery is held
+// while the replay is read so that nothing arrives out of order, and anything
+// the replay already carried is not delivered twice.
+func (s *Service) resume(ctx context.Context, sock *sio.Socket, sess store.Session, lastSeq string) error {
+	room := protocol.VisitorRoom(sess.AppID, sess.UserID)
+	if lastSeq == "" {
+		sock.Join(room)
+		return s.tellStatus(ctx, sock, sess)
+	}
+	after, err := strconv.ParseInt(lastSeq, 10, 64)
+	if err != nil || after < 0 {
+		return protocol.Errorf(protocol.CodeBadRequest, "lastseq must be a non-negative integer")
+	}
+	sock.Hold()
+	sock.Join(room)
+	replayed := after
+	defer func() {
+		sock.Release(func(event string, data json.RawMessage) bool {
+			return event != protocol.EventMessage || !alreadyReplayed(data, sess.ID, replayed)
+		})
+	}()
+	for {
+		page, err := s.Store.ListMessages(ctx, sess.ID, replayed, 0, replayPage)
+		if err != nil {
+			return unavailable("replay", err)
+		}
+		for _, m := range page {
+			sock.Emit(protocol.EventMessage, m.Chat())
+			replayed = m.Seq
+		}
+		if len(page) < replayPage {
+			break
+		}
+	}
+	return s.tellStatus(ctx, sock, sess)
+}
+
+// alreadyReplayed reports whether a live message is one of session's that
+// the replay carried (seq at most upTo).
+func alreadyReplayed(data json.RawMessage, session string, upTo int64) bool {
+	var m struct {
+		AgentServiceID string `json:"agentserviceid"`
+		Seq            int64  `json:"seq"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return false
+	}
+	return m.AgentServiceID == session && m.Seq > 0 && m.Seq <= upTo
+}
+
+const replayPage = 200
+
+// tellStatus sends one socket the state of its open session.
+func (s *Service) tellStatus(ctx context.Context, sock *sio.Socket, sess store.Session) error {
+	st := protocol.VisitorStatus{MessageType: "message", AgentServiceID: sess.ID, CreateTime: protocol.Time(time.Now().UTC())}
+	switch sess.Status {
+	case protocol.SessionInService:
+		agent, err := s.Store.GetAgent(ctx, sess.AgentNo)
+		if err != nil {
+			return unavailable("load agent", err)
+		}
+		st.State, st.AgentNo, st.NickName = protocol.StateAssigned, sess.AgentNo, agent.Nickname
+		st.Message = agent.Nickname + " is serving you."
+	default:
+		// The routing service owns queue positions; ask it to tell us ours.
+		st.State, st.Message = protocol.StateQueued, "Waiting for an agent."
+		if err := s.requestRouting(ctx, sess); err != nil {
+			return err
+		}
+	}
+	sock.Emit(protocol.EventStatus, st)
+	return nil
+}
+
+func (s *Service) requestRouting(ctx context.Context, sess store.Session) error {
+	err := s.Commands.Send(ctx, command.Command{
+		ID: store.NewID(), Kind: command.VisitorRequest, Orgi: sess.Orgi, SessionID: sess.ID,
+		Node: s.NodeID, At: time.Now().UTC(),
+	})
+	if err != nil {
+		return unavailable("request routing", err)
+	}
+	return nil
+}
+
+// visitorNew opens a chat, or answers the open one: a visitor has at most one.
+func (s *Service) visitorNew(ctx context.Context, sock *sio.Socket, p protocol.NewChat) (any, error) {
+	v := visitorOf(sock)
+	sess, err := s.Store.OpenSession(ctx, v.site.AppID, v.userID)
+	switch {
+	case err == nil:
+		if sess.Status == protocol.SessionInQueue {
+			if err := s.requestRouting(ctx, sess); err != nil {
+				return nil, err
+			}
+		}
+		return protocol.NewChatAck{OK: true, AgentServiceID: sess.ID}, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, unavailable("load session", err)
+	}
+	sess = store.Session{
+		Orgi: v.site.Orgi, AppID: v.site.AppID, UserID: v.userID, Status: protocol.SessionInQueue,
+		Nickname: v.nickname, Name: p.Name, Phone: p.Phone, Email: p.Email, Memo: p.Memo,
+		Title: v.title, URL: v.url, Referrer: v.referrer, OSName: v.osName, Browser: v.browser, IP: v.ip,
+	}
+	switch err := s.Store.CreateSession(ctx, &sess); {
+	case errors.Is(err, store.ErrConflict):
+		// Another socket of this visitor opened it a moment ago.
+		if sess, err = s.Store.OpenSession(ctx, v.site.AppID, v.userID); err != nil {
+			return nil, unavailable("load session", err)
+		}
+		return protocol.NewChatAck{OK: true, AgentServiceID: sess.ID}, nil
+	case err != nil:
+		return nil, unavailable("create session", err)
+	}
+	if err := s.requestRouting(ctx, sess); err != nil {
+		return nil, err
+	}
+	return protocol.NewChatAck{OK: true, AgentServiceID: sess.ID}, nil
+}
+
+func (s *Service) visitorMessage(ctx context.Context, sock *sio.Socket, p protocol.SendMessage) (any, error) {
+	v := visitorOf(sock)
+	sess, err := s.Store.OpenSession(ctx, v.site.AppID, v.userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, protocol.Errorf(protocol.CodeConflict, "no open chat: send `new` first")
+	}
+	if err != nil {
+		return nil, unavailable("load session", err)
+	}
+	if p.Type == protocol.TypeWriting {
+		s.visitorDraft(sess, v, p.Message)
+		return protocol.OKAck{OK: true}, nil
+	}
+	if limit := textLimit(v.site); utf8.RuneCountInString(p.Message) > limit {
+		return nil, protocol.Errorf(protocol.CodeTooLarge, "message is longer than %d characters", limit)
+	}
+	return s.send(ctx, sess, &store.Message{
+		SessionID: sess.ID, ClientID: p.ClientID, Orgi: sess.Orgi, AppID: sess.AppID, USession: sess.UserID,
+		Type: protocol.TypeMessage, MsgType: p.MsgType, CallType: protocol.CallTypeIn, Body: p.Message,
+		UserID: v.userID, Username: v.nickname, Nickname: v.nickname, ToUser: sess.AgentNo,
+	})
+}
+
+// visitorDraft forwards the visitor's draft to the agent, throttled per
+// session, latest draft wins. With sneak peek off only the fact of typing
+// travels.
+func (s *Service) visitorDraft(sess store.Session, v *visitor, draft string) {
+	if sess.AgentNo == "" {
+		return
+	}
+	if !parseSiteConfig(v.site).SneakPeek {
+		draft = ""
+	}
+	msg := protocol.ChatMessage{
+		AgentServiceID: sess.ID, USession: sess.UserID, Type: protocol.TypeWriting, MsgType: protocol.MsgTypeText,
+		CallType: protocol.CallTypeIn, Message: clip(draft, textLimit(v.site)), UserID: v.userID, Username: v.nickname,
+		NickName: v.nickname, ToUser: sess.AgentNo, AppID: sess.AppID, CreateTime: protocol.Time(time.Now().UTC()),
+	}
+	s.drafts.Submit("v:"+sess.ID, func(ctx context.Context) {
+		if err := s.Emit.ToAgent(ctx, sess.AgentNo, protocol.EventMessage, msg); err != nil {
+			s.Logger.Debug("draft not delivered", "session", sess.ID, "err", err)
+		}
+	})
+}

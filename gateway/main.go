@@ -1,0 +1,271 @@
+// Command gateway is a Kefu gateway node: the Socket.IO namespaces, the REST
+// API and the web pages. With no configuration it is the whole product in
+// one process: embedded SQLite store, in-process broker and routing service,
+// and a seeded demo tenant.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kefu-im/kefu/gateway/api"
+	"github.com/kefu-im/kefu/gateway/auth"
+	"github.com/kefu-im/kefu/gateway/chat"
+	"github.com/kefu-im/kefu/gateway/demo"
+	"github.com/kefu-im/kefu/gateway/sio"
+	"github.com/kefu-im/kefu/gateway/sitecache"
+	"github.com/kefu-im/kefu/gateway/web"
+	"github.com/kefu-im/kefu/pkg/broker"
+	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/config"
+	"github.com/kefu-im/kefu/pkg/emit"
+	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/store"
+	"github.com/kefu-im/kefu/services/routing/router"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// bus is the cluster plumbing: in-process in single-binary mode, Redis otherwise.
+type bus struct {
+	broker   broker.Broker
+	commands interface {
+		command.Sender
+		command.Consumer
+	}
+	ping  func(context.Context) error
+	close func() error
+}
+
+func newBus(cfg config.Gateway, log *slog.Logger) (bus, error) {
+	if !cfg.Cluster() {
+		return bus{
+			broker:   broker.NewMemory(),
+			commands: command.NewMemory(),
+			ping:     func(context.Context) error { return nil },
+			close:    func() error { return nil },
+		}, nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return bus{}, fmt.Errorf("KEFU_REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	return bus{
+		broker: broker.NewRedis(rdb, broker.RedisOptions{Logger: log}),
+		commands: command.NewRedis(rdb, command.RedisOptions{
+			Consumer: fmt.Sprintf("%s-%d", cfg.NodeID, os.Getpid()), Logger: log,
+		}),
+		ping:  func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		close: rdb.Close,
+	}, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.LoadGateway(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := config.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel).With("node", cfg.NodeID)
+
+	st, err := store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: filepath.Join(cfg.DataDir, "kefu.db"), Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	secret := cfg.Secret
+	if secret == "" {
+		// Single-binary mode: generate once, keep in the database, so visitor
+		// identities survive restarts.
+		if secret, err = st.Setting(ctx, "visitor_secret", func() (string, error) { return identity.NewSecret(), nil }); err != nil {
+			return err
+		}
+	}
+	signer, err := identity.NewSigner(secret)
+	if err != nil {
+		return err
+	}
+	if cfg.SeedDemo {
+		res, err := demo.Seed(ctx, st, cfg.DemoPassword)
+		if err != nil {
+			return err
+		}
+		if len(res.Created) > 0 {
+			log.Info("demo seeded", "created", strings.Join(res.Created, ", "))
+			if cfg.DemoPassword == "" && res.Password != "" {
+				fmt.Fprintf(stdout, "Demo users created: %s and %s, password %s\n", demo.Admin, demo.Agent, res.Password)
+			}
+		}
+	}
+
+	b, err := newBus(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	emitter := emit.New(b.broker)
+	sites := sitecache.New(st, 5*time.Second)
+	authSvc, err := auth.New(st, config.TokenTTL)
+	if err != nil {
+		return err
+	}
+	sockets, err := sio.New(sio.Config{NodeID: cfg.NodeID, Logger: log})
+	if err != nil {
+		return err
+	}
+	chatSvc := chat.New(chat.Deps{
+		Store: chatStore{st, sites}, Emit: emitter, Commands: b.commands, Signer: signer,
+		Auth: authSvc, NodeID: cfg.NodeID, Logger: log,
+	})
+	defer chatSvc.Close()
+	chatSvc.Register(sockets)
+
+	e := newEcho(cfg, log)
+	origins := &api.Origins{Sites: sites, Staff: append([]string{originOf(cfg.PublicURL)}, cfg.AllowedOrigins...)}
+	e.Use(origins.Middleware)
+	api.New(api.Deps{
+		Store: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands,
+		PublicURL: cfg.PublicURL, VisitorRate: cfg.VisitorRate, NodeID: cfg.NodeID, Logger: log,
+	}).Register(e)
+	e.Any("/socket.io/", echo.WrapHandler(sockets))
+	e.GET("/demo/*", echo.WrapHandler(http.StripPrefix("/demo", web.Handler())))
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/demo/") })
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/readyz", func(c echo.Context) error {
+		rctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := errors.Join(st.Ping(rctx), b.ping(rctx)); err != nil {
+			log.Warn("not ready", "err", err)
+			return c.String(http.StatusServiceUnavailable, "not ready")
+		}
+		return c.String(http.StatusOK, "ready")
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+
+	// Every goroutine below ends when ctx does; run waits for all of them.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 4)
+	workers := 0
+	start := func(name string, f func() error) {
+		workers++
+		go func() {
+			err := f()
+			if err != nil && ctx.Err() == nil {
+				err = fmt.Errorf("%s: %w", name, err)
+			} else {
+				err = nil
+			}
+			errc <- err
+		}()
+	}
+	start("sockets", func() error { return sockets.Run(ctx) })
+	start("broker", func() error {
+		return b.broker.Subscribe(ctx, func(m broker.Message) {
+			sockets.EmitLocal(m.Namespace, m.Room, m.Except, m.Event, m.Data)
+		})
+	})
+	if cfg.Routing == "embedded" {
+		routing := router.New(st, emitter, log.With("component", "routing"))
+		start("routing", func() error { return b.commands.Consume(ctx, routing.Handle) })
+	}
+	start("http", func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+
+	log.Info("gateway listening", "addr", ln.Addr().String(), "routing", cfg.Routing, "cluster", cfg.Cluster())
+	fmt.Fprintf(stdout, "Kefu is running.\n  Visitor demo: %s/demo/visitor.html\n  Agent demo:   %s/demo/agent.html\n", cfg.PublicURL, cfg.PublicURL)
+	if !web.Built() {
+		fmt.Fprintln(stdout, "  (front-end assets are not built yet: run `make run`)")
+	}
+
+	var firstErr error
+	select {
+	case <-ctx.Done():
+	case firstErr = <-errc:
+		workers--
+	}
+	cancel()
+	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	for ; workers > 0; workers-- {
+		if err := <-errc; err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	log.Info("gateway stopped")
+	return firstErr
+}
+
+func newEcho(cfg config.Gateway, log *slog.Logger) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = api.ErrorHandler(log)
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.Use(middleware.Recover())
+	// Socket.IO polling bodies are bounded by the sio package itself.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit:   "1M",
+		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/socket.io/") },
+	}))
+	return e
+}
+
+// originOf turns the public URL into the Origin browsers send for it.
+func originOf(publicURL string) string {
+	scheme, rest, ok := strings.Cut(publicURL, "://")
+	if !ok {
+		return publicURL
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return scheme + "://" + host
+}
+
+// chatStore answers site lookups from the cache and the rest from the store.
+type chatStore struct {
+	*store.Store
+	sites *sitecache.Cache
+}
+
+func (c chatStore) GetSite(ctx context.Context, appID string) (store.Site, error) {
+	return c.sites.GetSite(ctx, appID)
+}

@@ -1,0 +1,77 @@
+// Package command carries commands from gateways to the routing service on a
+// durable channel: a command sent is handled at least once even if the
+// routing replica that read it dies, so handlers must be idempotent (use
+// Command.ID to drop duplicates).
+//
+// Two implementations: Memory for the single-binary mode and Redis (a
+// stream read through a consumer group) for a cluster.
+package command
+
+import (
+	"context"
+	"time"
+)
+
+// Kinds of command.
+const (
+	// VisitorRequest asks for an agent for session SessionID (status inquene).
+	VisitorRequest = "visitor.request"
+	// AgentStatus sets agent AgentID's Status (ready|notready) and/or Busy.
+	AgentStatus = "agent.status"
+	// AgentConnected / AgentDisconnected report an agent socket on node Node.
+	AgentConnected    = "agent.connected"
+	AgentDisconnected = "agent.disconnected"
+	// VisitorLeft reports that a visitor's last socket of session SessionID is gone.
+	VisitorLeft = "visitor.left"
+	// SessionEnd ends session SessionID (by EndBy).
+	SessionEnd = "session.end"
+)
+
+// Command is one instruction to the routing service.
+type Command struct {
+	ID        string    `json:"id"` // unique, required; used to drop duplicates
+	Kind      string    `json:"kind"`
+	Orgi      string    `json:"orgi"`
+	SessionID string    `json:"sessionid,omitempty"`
+	AgentID   string    `json:"agentid,omitempty"`
+	Status    string    `json:"status,omitempty"`
+	Busy      *bool     `json:"busy,omitempty"`
+	EndBy     string    `json:"endby,omitempty"`
+	Node      string    `json:"node,omitempty"`
+	SocketID  string    `json:"socketid,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// Sender sends commands to the routing service.
+type Sender interface {
+	// Send returns once the command is durably queued: it will be handled
+	// even if no consumer is running yet or the one that reads it dies.
+	// (With Redis, "durably" is as durable as the Redis server's data: a
+	// Redis that restarts without persistence forgets queued commands, and
+	// the system recovers by re-announcing state, not by replaying them.)
+	// A command without an ID is rejected. On error the command may or may
+	// not have been queued; sending it again with the same ID is safe.
+	Send(ctx context.Context, c Command) error
+}
+
+// Handler handles one command; a nil error acknowledges it, anything else
+// leaves it to be delivered again.
+//
+// Handlers must be idempotent: delivery is at-least-once, so a command can
+// arrive twice (its consumer died before acknowledging it, or the
+// acknowledgement was lost). A failed command is retried in place, with
+// backoff, before any later command is handled, so an error stalls the
+// queue behind it: return an error only for failures that will pass (store
+// unavailable); log and return nil for a command that can never succeed.
+type Handler func(ctx context.Context, c Command) error
+
+// Consumer receives commands.
+type Consumer interface {
+	// Consume calls h for each command, one at a time, in send order, until
+	// ctx ends. Commands left unacknowledged by a consumer that died are
+	// delivered again to a live one, possibly after newer commands. Several
+	// consumers on one queue share the commands between them, so send order
+	// holds only while one consumer is active. Consume survives the loss of
+	// its backend and returns ctx.Err() only when ctx ends.
+	Consume(ctx context.Context, h Handler) error
+}

@@ -1,0 +1,172 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// errNoID rejects a command that handlers could not de-duplicate.
+var errNoID = errors.New("command: command has no ID")
+
+// Memory is an in-process Sender and Consumer for the single-binary mode.
+//
+// Send appends to an unbounded queue and never waits for a consumer.
+// Commands live only as long as the process, which in single-binary mode is
+// also the lifetime of every consumer and every sender.
+type Memory struct {
+	mu    sync.Mutex
+	queue []Command // next command first
+	// ready is closed, and replaced, whenever the queue gains a command, so
+	// that every waiting consumer wakes and re-checks.
+	ready chan struct{}
+	log   *slog.Logger
+}
+
+var (
+	_ Sender   = (*Memory)(nil)
+	_ Consumer = (*Memory)(nil)
+)
+
+// NewMemory returns an empty in-process command queue.
+func NewMemory() *Memory {
+	return &Memory{
+		ready: make(chan struct{}),
+		log:   slog.Default().With("component", "command"),
+	}
+}
+
+// Send queues c. It fails only if ctx has already ended or c has no ID.
+func (m *Memory) Send(ctx context.Context, c Command) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if c.ID == "" {
+		return errNoID
+	}
+	m.mu.Lock()
+	m.queue = append(m.queue, c)
+	m.wakeLocked()
+	m.mu.Unlock()
+	return nil
+}
+
+// Consume handles commands one at a time, in send order, until ctx ends. A
+// command whose handler fails is retried with backoff until it succeeds; if
+// ctx ends first, the command goes back to the head of the queue for the
+// next consumer.
+func (m *Memory) Consume(ctx context.Context, h Handler) error {
+	for {
+		c, ok := m.next(ctx)
+		if !ok {
+			return ctx.Err()
+		}
+		if !handle(ctx, m.log, h, c) {
+			m.putBack(c)
+			return ctx.Err()
+		}
+	}
+}
+
+// next removes and returns the head of the queue, waiting for one if the
+// queue is empty; ok is false if ctx ended first.
+func (m *Memory) next(ctx context.Context) (c Command, ok bool) {
+	for {
+		m.mu.Lock()
+		if len(m.queue) > 0 {
+			c = m.queue[0]
+			m.queue[0] = Command{}
+			m.queue = m.queue[1:]
+			if len(m.queue) == 0 {
+				m.queue = nil // release the backing array of a past burst
+			}
+			m.mu.Unlock()
+			return c, true
+		}
+		ready := m.ready
+		m.mu.Unlock()
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return Command{}, false
+		}
+	}
+}
+
+func (m *Memory) putBack(c Command) {
+	m.mu.Lock()
+	m.queue = append([]Command{c}, m.queue...)
+	m.wakeLocked()
+	m.mu.Unlock()
+}
+
+func (m *Memory) wakeLocked() {
+	close(m.ready)
+	m.ready = make(chan struct{})
+}
+
+// pending reports the number of queued commands (for tests).
+func (m *Memory) pending() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.queue)
+}
+
+// handle runs h on c until it succeeds, reporting false if ctx ended first.
+// Retrying in place rather than moving on keeps send order: a later
+// command may depend on this one (agent ready, then not ready).
+func handle(ctx context.Context, log *slog.Logger, h Handler, c Command) bool {
+	wait := backoff{min: handlerRetryMin, max: handlerRetryMax}
+	for attempt := 1; ; attempt++ {
+		err := h(ctx, c)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		d := wait.next()
+		log.WarnContext(ctx, "command handler failed; retrying",
+			"id", c.ID, "kind", c.Kind, "attempt", attempt, "retry_in", d, "err", err)
+		if !sleep(ctx, d) {
+			return false
+		}
+	}
+}
+
+// Bounds of the wait between attempts at a failing command.
+const (
+	handlerRetryMin = 20 * time.Millisecond
+	handlerRetryMax = 2 * time.Second
+)
+
+// backoff yields exponentially growing, jittered waits between min and max.
+type backoff struct{ min, max, cur time.Duration }
+
+func (b *backoff) next() time.Duration {
+	if b.cur == 0 {
+		b.cur = b.min
+	} else {
+		b.cur = min(2*b.cur, b.max)
+	}
+	// Jitter keeps many consumers from retrying in lockstep.
+	return b.cur/2 + rand.N(b.cur/2+1)
+}
+
+func (b *backoff) reset() { b.cur = 0 }
+
+// sleep waits for d or until ctx ends, reporting whether the full wait
+// elapsed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,49 @@
+// Package emit addresses events to rooms across the cluster, for gateways and
+// back-end services alike.
+package emit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/kefu-im/kefu/pkg/broker"
+	"github.com/kefu-im/kefu/pkg/protocol"
+)
+
+// Emitter publishes events through a broker.
+type Emitter struct {
+	pub broker.Publisher
+}
+
+// New returns an Emitter on pub.
+func New(pub broker.Publisher) *Emitter { return &Emitter{pub: pub} }
+
+// ToRoom emits event with payload v to every socket in room of namespace,
+// on every node, except the socket with id except (may be empty).
+func (e *Emitter) ToRoom(ctx context.Context, namespace, room, event string, v any, except string) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("emit %s: encode: %w", event, err)
+	}
+	msg := broker.Message{Namespace: namespace, Room: room, Except: except, Event: event, Data: data}
+	if err := e.pub.Publish(ctx, msg); err != nil {
+		return fmt.Errorf("emit %s to %s: %w", event, room, err)
+	}
+	return nil
+}
+
+// ToVisitor emits to every socket of one visitor.
+func (e *Emitter) ToVisitor(ctx context.Context, appID, userID, event string, v any) error {
+	return e.ToRoom(ctx, protocol.NamespaceUser, protocol.VisitorRoom(appID, userID), event, v, "")
+}
+
+// ToAgent emits to every socket of one agent.
+func (e *Emitter) ToAgent(ctx context.Context, agentID, event string, v any) error {
+	return e.ToRoom(ctx, protocol.NamespaceAgent, protocol.AgentRoom(agentID), event, v, "")
+}
+
+// ToTenantAgents emits to every agent socket of a tenant.
+func (e *Emitter) ToTenantAgents(ctx context.Context, orgi, event string, v any) error {
+	return e.ToRoom(ctx, protocol.NamespaceAgent, protocol.TenantAgentsRoom(orgi), event, v, "")
+}

@@ -1,0 +1,21 @@
+package protocol
+
+// Room names. Session traffic goes to the visitor's room and the current
+// agent's room, so a transfer needs no cross-node join and any node or the
+// routing service can reach a party without knowing where its sockets are.
+
+// VisitorRoom holds every socket of one visitor on one site.
+func VisitorRoom(appID, userID string) string { return "v:" + appID + ":" + userID }
+
+// AgentRoom holds every socket (tab, device) of one agent.
+func AgentRoom(agentID string) string { return "a:" + agentID }
+
+// TenantAgentsRoom holds every agent socket of one tenant.
+func TenantAgentsRoom(orgi string) string { return "t:" + orgi + ":agents" }
+
+// SessionRoom holds observers of one session (supervisors, later issues).
+func SessionRoom(sessionID string) string { return "s:" + sessionID }
+
+// LoginRoom holds the sockets opened with one agent login (token), so that a
+// logout ends those and not the agent's other devices.
+func LoginRoom(tokenHash string) string { return "l:" + tokenHash }

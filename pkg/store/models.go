@@ -1,0 +1,153 @@
+package store
+
+import "time"
+
+// The models below are the schema. Column names follow UCKeFu where one
+// exists (agentno, usession, ...). Every tenant-owned row carries Orgi.
+// Changing a model means adding a migration in migrations.go.
+
+// Tenant is an organisation (UCKeFu orgi).
+type Tenant struct {
+	ID        string `gorm:"primaryKey;size:32"`
+	Name      string `gorm:"size:128;not null"`
+	TimeZone  string `gorm:"size:64;not null;default:'UTC'"`
+	MaxUser   int    `gorm:"not null;default:0"` // 0: use the built-in default
+	CreatedAt time.Time
+}
+
+// Site is a web channel (UCKeFu SNSAccount + CousultInvite): the appid a
+// widget connects with.
+type Site struct {
+	AppID     string `gorm:"primaryKey;size:32;column:appid"`
+	Orgi      string `gorm:"size:32;not null;index"`
+	Name      string `gorm:"size:128;not null"`
+	Origins   string `gorm:"type:text;not null"` // JSON array of allowed origins; "*" allows any
+	Config    string `gorm:"type:text;not null"` // widget config JSON, opaque to the store
+	TextLimit int    `gorm:"not null;default:0"` // 0: protocol.DefaultTextLimit
+	Disabled  bool   `gorm:"not null;default:false"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Agent is a user of the workbench (UCKeFu User). Roles is a comma-separated
+// list of protocol.Role* values.
+type Agent struct {
+	ID           string `gorm:"primaryKey;size:32"`
+	Orgi         string `gorm:"size:32;not null;index"`
+	Username     string `gorm:"size:64;not null;uniqueIndex"`
+	PasswordHash string `gorm:"size:128;not null"`
+	Nickname     string `gorm:"size:64;not null"`
+	Roles        string `gorm:"size:128;not null"`
+	MaxUser      int    `gorm:"not null;default:0"` // 0: inherit
+	Disabled     bool   `gorm:"not null;default:false"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// SkillGroup is a routing group (UCKeFu Organ with skill=true).
+type SkillGroup struct {
+	ID        string `gorm:"primaryKey;size:32"`
+	Orgi      string `gorm:"size:32;not null;index"`
+	Name      string `gorm:"size:64;not null"`
+	MaxUser   int    `gorm:"not null;default:0"`
+	Disabled  bool   `gorm:"not null;default:false"`
+	CreatedAt time.Time
+}
+
+// AgentSkill links agents and skill groups (many to many).
+type AgentSkill struct {
+	AgentID string `gorm:"primaryKey;size:32"`
+	SkillID string `gorm:"primaryKey;size:32;index"`
+}
+
+// Token is an agent login. Only the SHA-256 of the bearer value is stored.
+type Token struct {
+	Hash      string    `gorm:"primaryKey;size:64"`
+	AgentID   string    `gorm:"size:32;not null;index"`
+	ExpiresAt time.Time `gorm:"not null;index"`
+	CreatedAt time.Time
+}
+
+// Visitor is a server-issued visitor identity on one site.
+type Visitor struct {
+	AppID     string `gorm:"primaryKey;size:32;column:appid"`
+	UserID    string `gorm:"primaryKey;size:64;column:userid"`
+	Orgi      string `gorm:"size:32;not null"`
+	Nickname  string `gorm:"size:64;not null"`
+	CreatedAt time.Time
+	LastSeen  time.Time
+}
+
+// Session is one service of one visitor (UCKeFu AgentService): created by
+// `new`, queued, served, ended. LastSeq is the last allocated message seq.
+type Session struct {
+	ID       string `gorm:"primaryKey;size:32"`
+	Orgi     string `gorm:"size:32;not null;index:idx_sessions_queue,priority:1;index:idx_sessions_agent,priority:1"`
+	AppID    string `gorm:"size:32;not null;column:appid;index:idx_sessions_visitor,priority:1"`
+	UserID   string `gorm:"size:64;not null;column:userid;index:idx_sessions_visitor,priority:2"`
+	AgentNo  string `gorm:"size:32;not null;default:'';column:agentno;index:idx_sessions_agent,priority:3;index:idx_sessions_agentno,priority:1"`
+	Skill    string `gorm:"size:32;not null;default:''"`
+	Status   string `gorm:"size:16;not null;index:idx_sessions_queue,priority:2;index:idx_sessions_agent,priority:2;index:idx_sessions_agentno,priority:2"`
+	Nickname string `gorm:"size:64;not null;default:''"`
+	Name     string `gorm:"size:64;not null;default:''"`
+	Phone    string `gorm:"size:32;not null;default:''"`
+	Email    string `gorm:"size:128;not null;default:''"`
+	Memo     string `gorm:"size:512;not null;default:''"`
+	Title    string `gorm:"size:255;not null;default:''"`
+	URL      string `gorm:"size:1024;not null;default:''"`
+	Referrer string `gorm:"size:1024;not null;default:''"`
+	OSName   string `gorm:"size:64;not null;default:'';column:osname"`
+	Browser  string `gorm:"size:64;not null;default:''"`
+	IP       string `gorm:"size:64;not null;default:''"`
+	LastSeq  int64  `gorm:"not null;default:0"`
+	// OpenKey is appid|userid while the session is open and NULL once it
+	// ends: a unique index on it lets a visitor hold one open session only,
+	// whichever nodes their sockets race through.
+	OpenKey     *string   `gorm:"size:100;uniqueIndex:idx_sessions_open"`
+	EndBy       string    `gorm:"size:16;not null;default:''"`
+	CreatedAt   time.Time `gorm:"index:idx_sessions_queue,priority:3"` // enqueue time: FIFO order
+	ServiceTime *time.Time
+	EndTime     *time.Time
+	UpdatedAt   time.Time
+}
+
+// Message is a stored chat message (UCKeFu ChatMessage). PK gives a global
+// order for paging across sessions; ID is the opaque id clients see.
+type Message struct {
+	PK           int64  `gorm:"primaryKey;autoIncrement;column:pk"`
+	ID           string `gorm:"size:32;not null;uniqueIndex"`
+	SessionID    string `gorm:"size:32;not null;column:agentserviceid;uniqueIndex:idx_messages_seq,priority:1;uniqueIndex:idx_messages_client,priority:1"`
+	Seq          int64  `gorm:"not null;uniqueIndex:idx_messages_seq,priority:2"`
+	ClientID     string `gorm:"size:64;not null;column:clientid;uniqueIndex:idx_messages_client,priority:2"`
+	Orgi         string `gorm:"size:32;not null"`
+	AppID        string `gorm:"size:32;not null;column:appid;index:idx_messages_visitor,priority:1"`
+	USession     string `gorm:"size:64;not null;column:usession;index:idx_messages_visitor,priority:2"`
+	Type         string `gorm:"size:16;not null"`
+	MsgType      string `gorm:"size:16;not null;column:msgtype"`
+	CallType     string `gorm:"size:16;not null;column:calltype"`
+	Body         string `gorm:"type:text;not null;column:message"`
+	AttachmentID string `gorm:"size:32;not null;default:'';column:attachmentid"`
+	UserID       string `gorm:"size:64;not null;column:userid"` // sender
+	Username     string `gorm:"size:64;not null;default:''"`
+	Nickname     string `gorm:"size:64;not null;default:''"`
+	ToUser       string `gorm:"size:64;not null;default:'';column:touser"`
+	CreatedAt    time.Time
+}
+
+// AgentState is the routing service's record of an agent's status; the
+// routing service is its only writer.
+type AgentState struct {
+	AgentID      string `gorm:"primaryKey;size:32"`
+	Orgi         string `gorm:"size:32;not null;index"`
+	Status       string `gorm:"size:16;not null"`
+	Busy         bool   `gorm:"not null;default:false"`
+	LastAssigned time.Time
+	UpdatedAt    time.Time
+}
+
+// Setting is an installation-wide key/value (e.g. the generated visitor
+// signing secret in single-binary mode).
+type Setting struct {
+	Key   string `gorm:"primaryKey;size:64;column:k"`
+	Value string `gorm:"type:text;not null;column:v"`
+}

@@ -1,0 +1,47 @@
+package store
+
+import "github.com/kefu-im/kefu/pkg/protocol"
+
+// Chat is the message as clients see it.
+func (m Message) Chat() protocol.ChatMessage {
+	return protocol.ChatMessage{
+		ID:             m.ID,
+		Seq:            m.Seq,
+		ClientID:       m.ClientID,
+		AgentServiceID: m.SessionID,
+		USession:       m.USession,
+		Type:           m.Type,
+		MsgType:        m.MsgType,
+		CallType:       m.CallType,
+		Message:        m.Body,
+		AttachmentID:   m.AttachmentID,
+		UserID:         m.UserID,
+		Username:       m.Username,
+		NickName:       m.Nickname,
+		ToUser:         m.ToUser,
+		AppID:          m.AppID,
+		CreateTime:     protocol.Time(m.CreatedAt),
+	}
+}
+
+// Summary is the session as agents see it.
+func (s Session) Summary() protocol.SessionSummary {
+	return protocol.SessionSummary{
+		AgentServiceID: s.ID,
+		UserID:         s.UserID,
+		AppID:          s.AppID,
+		Nickname:       s.Nickname,
+		Name:           s.Name,
+		Phone:          s.Phone,
+		Email:          s.Email,
+		Skill:          s.Skill,
+		AgentNo:        s.AgentNo,
+		Status:         s.Status,
+		CreateTime:     protocol.Time(s.CreatedAt),
+		Title:          s.Title,
+		URL:            s.URL,
+		OSName:         s.OSName,
+		Browser:        s.Browser,
+		IP:             s.IP,
+	}
+}

@@ -1,0 +1,96 @@
+// Command routing is a routing-service replica: it consumes gateway commands
+// from Redis, assigns visitors to agents and tells both sides. In
+// single-binary mode the gateway embeds the same service instead.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kefu-im/kefu/pkg/broker"
+	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/config"
+	"github.com/kefu-im/kefu/pkg/emit"
+	"github.com/kefu-im/kefu/pkg/store"
+	"github.com/kefu-im/kefu/services/routing/router"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "routing:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := config.LoadRouting(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := config.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel).With("node", cfg.NodeID, "component", "routing")
+
+	st, err := store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("KEFU_REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+
+	commands := command.NewRedis(rdb, command.RedisOptions{Consumer: fmt.Sprintf("%s-%d", cfg.NodeID, os.Getpid()), Logger: log})
+	service := router.New(st, emit.New(broker.NewRedis(rdb, broker.RedisOptions{Logger: log})), log)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		rctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := errors.Join(st.Ping(rctx), rdb.Ping(rctx).Err()); err != nil {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("health server", "err", err)
+		}
+	}()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+
+	log.Info("routing service started", "addr", ln.Addr().String())
+	err = commands.Consume(ctx, service.Handle)
+	log.Info("routing service stopped")
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
