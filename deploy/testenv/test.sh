@@ -91,7 +91,7 @@ e2e() {
 	mkdir -p "$TMP/e2e-logs"
 	(cd gateway/e2e &&
 		KEFU_E2E_BIN="$TMP/bin" KEFU_E2E_LOGDIR="$TMP/e2e-logs" \
-			timeout --kill-after=30 900 node --test --test-concurrency=1 --test-timeout=180000)
+			timeout --kill-after=30 600 node --test --test-concurrency=1 --test-timeout=120000)
 }
 
 step "servers" start_servers

@@ -180,23 +180,26 @@ describe('cross-node chat', { skip: skipReason() }, () => {
     }));
   }
 
-  test('upgrade under load: 24 visitors connecting at once on both nodes all connect and chat', run(async () => {
-    const N = 24;
-    const idents = await Promise.all(Array.from({ length: N }, (_, i) => newVisitor(c.gw[i % 2].url)));
-    const vs = idents.map((id, i) => connectVisitor(c.gw[i % 2].url, id, { transports: TRANSPORTS.upgrade, label: `visitor ${i}@gw${(i % 2) + 1}/upgrade` }));
-    const connected = await Promise.allSettled(vs.map((v) => v.connected()));
-    const lost = connected.map((r, i) => (r.status === 'rejected' ? `${vs[i].label}: ${vs[i].events.map((e) => e.name).join(',') || 'no events'}` : null)).filter(Boolean);
-    assert.deepEqual(lost, [], `${lost.length} of ${N} sockets never got their namespace CONNECT (default polling → websocket upgrade)`);
-    const chats = await Promise.allSettled(vs.map(async (v) => {
-      const ack = await v.emitAck('new', { name: v.label });
-      assert.ok(ack?.ok, `new: ${brief(ack)}`);
-      await v.waitFor('status', (s) => s && s.agentserviceid === ack.agentserviceid && s.state === 'assigned');
-      const m = await visitorSay(v, `hi from ${v.label}`);
-      await waitMsg(agent.sockets[0], m);
-    }));
-    const failed = chats.map((r, i) => (r.status === 'rejected' ? `${vs[i].label}: ${r.reason.message.split('\n')[0]}` : null)).filter(Boolean);
-    assert.deepEqual(failed, [], `${failed.length} of ${N} visitors could not chat`);
-    for (const v of vs) v.close();
+  test('upgrade under load: 3 bursts of 16 visitors connecting at once on both nodes all connect and chat', run(async () => {
+    const N = 16;
+    for (let round = 1; round <= 3; round++) {
+      const idents = await Promise.all(Array.from({ length: N }, (_, i) => newVisitor(c.gw[i % 2].url)));
+      const vs = idents.map((id, i) => connectVisitor(c.gw[i % 2].url, id, { transports: TRANSPORTS.upgrade, label: `burst ${round} visitor ${i}@gw${(i % 2) + 1}/upgrade` }));
+      const connected = await Promise.allSettled(vs.map((v) => v.connected()));
+      const lost = connected.map((r, i) => (r.status === 'rejected' ? `${vs[i].label}: ${vs[i].events.map((e) => e.name).join(',') || 'no events'}` : null)).filter(Boolean);
+      assert.deepEqual(lost, [], `burst ${round}: ${lost.length} of ${N} sockets never got their namespace CONNECT (default polling → websocket upgrade)`);
+      const chats = await Promise.allSettled(vs.map(async (v) => {
+        const ack = await v.emitAck('new', { name: v.label });
+        assert.ok(ack?.ok, `new: ${brief(ack)}`);
+        await v.waitFor('status', (st) => st && st.agentserviceid === ack.agentserviceid && st.state === 'assigned');
+        const m = await visitorSay(v, `hi from ${v.label}`);
+        await waitMsg(agent.sockets[0], m);
+        await waitMsg(v, m);
+      }));
+      const failed = chats.map((r, i) => (r.status === 'rejected' ? `${vs[i].label}: ${r.reason.message.split('\n')[0]}` : null)).filter(Boolean);
+      assert.deepEqual(failed, [], `burst ${round}: ${failed.length} of ${N} visitors could not chat`);
+      for (const v of vs) v.close();
+    }
   }));
 
   test('cluster stayed healthy: no crash, no panic', () => {

@@ -113,6 +113,7 @@ describe('identity and isolation', { skip: skipReason() }, () => {
     const m2 = await visitorSay(v2, 'visitor 2 says hi');
     await waitMsg(agent.socket, m1);
     await waitMsg(agent.socket, m2);
+    await waitMsg(v2, m2); // barrier: visitor 1's earlier message would have reached visitor 2 by now
     // Visitor 2 never got visitor 1's message.
     assert.equal(v2.count('message', (m) => m && (m.agentserviceid === sid1 || m.message === secret)), 0, 'visitor 2 saw visitor 1 traffic');
 

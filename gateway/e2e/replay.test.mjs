@@ -84,6 +84,7 @@ describe('reconnect and replay', { skip: skipReason() }, () => {
       await waitMsg(r, live);
       const fromVisitor = await visitorSay(r, 'visitor live after reconnect');
       await waitMsg(agent.socket, fromVisitor);
+      await waitMsg(r, fromVisitor); // the echo to the sender's own socket
       assert.equal(fromVisitor.seq, M + 2);
       const seqs = r.all('message', (m) => m.agentserviceid === sid && m.type === 'message').map((e) => e.data.seq);
       assert.deepEqual(seqs, range(N + 1, M + 2), `no gap, no duplicate on the reconnected socket: ${seqs}`);
