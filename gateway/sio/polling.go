@@ -1,9 +1,11 @@
 package sio
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -93,6 +95,12 @@ type pollConn struct {
 	closing  bool // Close was called
 	closed   bool // the library's connection was closed
 	isClosed atomic.Bool
+	// paused is set while the library pauses this transport for an
+	// upgrade; feeding counts POSTs inside the library, which Pause lets
+	// finish first so that none of them meets the library's refusal.
+	paused  bool
+	feeding int
+	fed     *sync.Cond // signalled when feeding drops
 }
 
 var (
@@ -117,6 +125,11 @@ func (c *pollConn) afterUpgrade(err error) error {
 
 // NextReader implements transport.FrameReader.
 func (c *pollConn) NextReader() (frame.Type, packet.Type, io.ReadCloser, error) {
+	// While paused the library's read loop keeps retrying here; packets
+	// POSTed meanwhile wait in the wire (see pollpost.go).
+	if in, ok := c.wire.takeInbound(); ok {
+		return in.reader()
+	}
 	ft, pt, r, err := c.Conn.NextReader()
 	return ft, pt, r, c.afterUpgrade(err)
 }
@@ -178,6 +191,10 @@ func (c *pollConn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "transport cannot serve requests", http.StatusInternalServerError)
 		return
 	}
+	if r.Method == http.MethodPost {
+		c.servePost(h, w, r)
+		return
+	}
 	if r.Method != http.MethodGet {
 		h.ServeHTTP(w, r)
 		return
@@ -197,8 +214,74 @@ func (c *pollConn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
-// Pause implements session.Pauser.
+// servePost checks a POST body, then feeds it to the library, or during an
+// upgrade straight to the session's read loop (see pollpost.go).
+func (c *pollConn) servePost(h http.Handler, w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "read: "+err.Error(), http.StatusBadRequest)
+		_ = c.Close()
+		return
+	}
+	var pkts []string
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
+		// Binary (octet-stream) payloads are left to the library: our clients
+		// send none, and it parses them itself.
+		if pkts, err = splitTextPayload(string(body)); err == nil {
+			for _, p := range pkts {
+				if err = checkPacket(p); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			c.wire.srv.log.Debug("sio: malformed polling payload", "err", err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			_ = c.Close()
+			return
+		}
+	}
+	c.mu.Lock()
+	if c.paused && pkts != nil {
+		c.mu.Unlock()
+		in := make([]inbound, len(pkts))
+		for i, p := range pkts {
+			in[i] = newInbound(p)
+		}
+		c.wire.inject(in)
+		_, _ = io.WriteString(w, "ok")
+		return
+	}
+	c.feeding++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.feeding--
+		c.fedCond().Broadcast()
+		c.mu.Unlock()
+	}()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	h.ServeHTTP(w, r)
+}
+
+// fedCond returns the condition variable for feeding. c.mu must be held.
+func (c *pollConn) fedCond() *sync.Cond {
+	if c.fed == nil {
+		c.fed = sync.NewCond(&c.mu)
+	}
+	return c.fed
+}
+
+// Pause implements session.Pauser. POSTs already inside the library finish
+// first (the library's own pause would wait for them anyway); later ones
+// are delivered by servePost.
 func (c *pollConn) Pause() {
+	c.mu.Lock()
+	c.paused = true
+	for c.feeding > 0 {
+		c.fedCond().Wait()
+	}
+	c.mu.Unlock()
 	if p, ok := c.Conn.(session.Pauser); ok {
 		p.Pause()
 	}
@@ -209,6 +292,9 @@ func (c *pollConn) Resume() {
 	if p, ok := c.Conn.(session.Pauser); ok {
 		p.Resume()
 	}
+	c.mu.Lock()
+	c.paused = false
+	c.mu.Unlock()
 }
 
 // Close implements transport.Conn. See the type comment for why the

@@ -237,6 +237,14 @@ func (c *wsConn) readError(err error) {
 
 // NextReader implements transport.FrameReader.
 func (c *wsConn) NextReader() (frame.Type, packet.Type, io.ReadCloser, error) {
+	// Packets POSTed during the upgrade come first, but only once the
+	// upgrade is complete: before that, the reader here is the library's
+	// upgrade routine, which must see the client's UPGRADE packet.
+	if c.wire.isUpgraded() {
+		if in, ok := c.wire.takeInbound(); ok {
+			return in.reader()
+		}
+	}
 	ft, pt, r, err := c.dec.NextReader()
 	if err == nil && pt == packet.UPGRADE {
 		c.wire.markUpgraded()

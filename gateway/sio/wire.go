@@ -49,6 +49,7 @@ type wire struct {
 	sockets    map[socketio.Conn]*Socket
 	tomb       map[socketio.Conn]struct{} // disconnected before their OnConnect ran
 	upgraded   bool                       // a websocket received the UPGRADE packet
+	inbox      []inbound                  // POSTed during an upgrade, not yet read
 	delivered  bool                       // the library started serving the session
 	dead       bool
 }
@@ -298,6 +299,27 @@ func (w *wire) markUpgraded() {
 	w.mu.Lock()
 	w.upgraded = true
 	w.mu.Unlock()
+}
+
+// inject queues packets POSTed while the polling transport was paused for
+// an upgrade; the session's read loop takes them (takeInbound) from
+// whichever transport it reads next.
+func (w *wire) inject(pkts []inbound) {
+	w.mu.Lock()
+	w.inbox = append(w.inbox, pkts...)
+	w.mu.Unlock()
+}
+
+// takeInbound pops the oldest injected packet.
+func (w *wire) takeInbound() (inbound, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.inbox) == 0 {
+		return inbound{}, false
+	}
+	in := w.inbox[0]
+	w.inbox = w.inbox[1:]
+	return in, true
 }
 
 func (w *wire) isUpgraded() bool {
