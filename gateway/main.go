@@ -134,6 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	sio.RouteLibraryLogs(log)
 	sockets, err := sio.New(sio.Config{NodeID: cfg.NodeID, Logger: log})
 	if err != nil {
 		return err
