@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kefu-im/kefu/pkg/retry"
 )
 
 // RedisOptions configures a Redis broker. Every node of a deployment must
@@ -120,7 +121,7 @@ const (
 // gap visible in the logs and lets a dead-but-open connection (detected by
 // PING) be replaced too.
 func (b *Redis) Subscribe(ctx context.Context, deliver func(Message)) error {
-	var wait backoff
+	wait := retry.Backoff{Min: retryMin, Max: retryMax}
 	lost := false
 	for {
 		subscribed, err := b.session(ctx, deliver, lost)
@@ -128,13 +129,13 @@ func (b *Redis) Subscribe(ctx context.Context, deliver func(Message)) error {
 			return ctx.Err()
 		}
 		if subscribed {
-			wait.reset()
+			wait.Reset()
 		}
 		lost = true
-		d := wait.next()
+		d := wait.Next()
 		b.log.WarnContext(ctx, "redis subscription lost; resubscribing",
 			"err", err, "retry_in", d)
-		if !sleep(ctx, d) {
+		if !retry.Sleep(ctx, d) {
 			return ctx.Err()
 		}
 	}
@@ -205,33 +206,4 @@ func (b *Redis) deliver(ctx context.Context, m *redis.Message, deliver func(Mess
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// backoff yields exponentially growing, jittered waits between retryMin and
-// retryMax. The zero value is ready to use.
-type backoff struct{ cur time.Duration }
-
-func (b *backoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = retryMin
-	} else {
-		b.cur = min(2*b.cur, retryMax)
-	}
-	// Jitter keeps a fleet of nodes from reconnecting in lockstep.
-	return b.cur/2 + rand.N(b.cur/2+1)
-}
-
-func (b *backoff) reset() { b.cur = 0 }
-
-// sleep waits for d or until ctx ends, reporting whether the full wait
-// elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kefu-im/kefu/pkg/redistest"
 )
 
 // testPrefix isolates a test's channels from other tests and other runs on
@@ -76,11 +78,11 @@ func TestRedisPublishErrorIsWrapped(t *testing.T) {
 }
 
 func TestRedisTwoNodesEachGetEveryMessageOnceInRoomOrder(t *testing.T) {
-	url := testRedisURL(t)
+	url := redistest.URL(t)
 	prefix := testPrefix(t)
-	ca, cb := newTestClient(t, url), newTestClient(t, url)
-	a := NewRedis(ca, RedisOptions{Prefix: prefix, Logger: testLogger(t)})
-	b := NewRedis(cb, RedisOptions{Prefix: prefix, Logger: testLogger(t)})
+	ca, cb := redistest.Client(t, url), redistest.Client(t, url)
+	a := NewRedis(ca, RedisOptions{Prefix: prefix, Logger: redistest.Logger(t)})
+	b := NewRedis(cb, RedisOptions{Prefix: prefix, Logger: redistest.Logger(t)})
 	ra, rb := subscribe(t, a), subscribe(t, b)
 	awaitSubscriptions(t, ca, a, 2)
 
@@ -134,9 +136,9 @@ func TestRedisTwoNodesEachGetEveryMessageOnceInRoomOrder(t *testing.T) {
 }
 
 func TestRedisDropsMalformedPayloads(t *testing.T) {
-	url := testRedisURL(t)
-	c := newTestClient(t, url)
-	b := NewRedis(c, RedisOptions{Prefix: testPrefix(t), Shards: 1, Logger: testLogger(t)})
+	url := redistest.URL(t)
+	c := redistest.Client(t, url)
+	b := NewRedis(c, RedisOptions{Prefix: testPrefix(t), Shards: 1, Logger: redistest.Logger(t)})
 	r := subscribe(t, b)
 	awaitSubscriptions(t, c, b, 1)
 
@@ -159,15 +161,15 @@ func TestRedisDropsMalformedPayloads(t *testing.T) {
 }
 
 func TestRedisSubscribeSurvivesServerRestart(t *testing.T) {
-	srv := startRedisServer(t)
+	srv := redistest.Start(t, ownRedisPorts)
 	newClient := func() *redis.Client {
-		c := redis.NewClient(&redis.Options{Addr: srv.addr(), DialTimeout: time.Second})
+		c := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: time.Second})
 		t.Cleanup(func() { _ = c.Close() })
 		return c
 	}
 	ca, cb := newClient(), newClient()
-	a := NewRedis(ca, RedisOptions{Prefix: "kefu", Logger: testLogger(t)})
-	b := NewRedis(cb, RedisOptions{Prefix: "kefu", Logger: testLogger(t)})
+	a := NewRedis(ca, RedisOptions{Prefix: "kefu", Logger: redistest.Logger(t)})
+	b := NewRedis(cb, RedisOptions{Prefix: "kefu", Logger: redistest.Logger(t)})
 	ra, rb := subscribe(t, a), subscribe(t, b)
 	awaitSubscriptions(t, ca, a, 2)
 	nodes := map[string]*recorder{"A": ra, "B": rb}
@@ -185,12 +187,12 @@ func TestRedisSubscribeSurvivesServerRestart(t *testing.T) {
 		r.await(t, 10*time.Second, "'before' on node "+name, hasEvent("before"))
 	}
 
-	srv.kill()
+	srv.Kill()
 	if err := a.Publish(ctx, msg("down", 0)); err == nil {
 		t.Error("Publish succeeded with the server down")
 	}
 	started := time.Now()
-	if err := srv.start(); err != nil {
+	if err := srv.Boot(); err != nil {
 		t.Fatalf("restart redis-server: %v", err)
 	}
 
@@ -250,8 +252,8 @@ func hasEvent(event string) func([]Message) bool {
 }
 
 func TestRedisSubscribeReplacesUnresponsiveConnection(t *testing.T) {
-	srv := startRedisServer(t)
-	c := redis.NewClient(&redis.Options{Addr: srv.addr(), DialTimeout: time.Second})
+	srv := redistest.Start(t, ownRedisPorts)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: time.Second})
 	t.Cleanup(func() { _ = c.Close() })
 	logs := &logWatch{changed: make(chan struct{}, 1)}
 	b := NewRedis(c, RedisOptions{Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), nil))})
@@ -261,14 +263,14 @@ func TestRedisSubscribeReplacesUnresponsiveConnection(t *testing.T) {
 
 	// A stopped server keeps its TCP connections open but never answers:
 	// what a dead host or a partition looks like. Only PING can tell.
-	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := srv.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	resumed := false
 	resume := func() {
 		if !resumed {
 			resumed = true
-			_ = srv.cmd.Process.Signal(syscall.SIGCONT)
+			_ = srv.Signal(syscall.SIGCONT)
 		}
 	}
 	t.Cleanup(resume)

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/kefu-im/kefu/pkg/retry"
 )
 
 // errNoID rejects a command that handlers could not de-duplicate.
@@ -119,7 +120,7 @@ func (m *Memory) pending() int {
 // Retrying in place rather than moving on keeps send order: a later
 // command may depend on this one (agent ready, then not ready).
 func handle(ctx context.Context, log *slog.Logger, h Handler, c Command) bool {
-	wait := backoff{min: handlerRetryMin, max: handlerRetryMax}
+	wait := retry.Backoff{Min: handlerRetryMin, Max: handlerRetryMax}
 	for attempt := 1; ; attempt++ {
 		err := h(ctx, c)
 		if err == nil {
@@ -128,10 +129,10 @@ func handle(ctx context.Context, log *slog.Logger, h Handler, c Command) bool {
 		if ctx.Err() != nil {
 			return false
 		}
-		d := wait.next()
+		d := wait.Next()
 		log.WarnContext(ctx, "command handler failed; retrying",
 			"id", c.ID, "kind", c.Kind, "attempt", attempt, "retry_in", d, "err", err)
-		if !sleep(ctx, d) {
+		if !retry.Sleep(ctx, d) {
 			return false
 		}
 	}
@@ -142,31 +143,3 @@ const (
 	handlerRetryMin = 20 * time.Millisecond
 	handlerRetryMax = 2 * time.Second
 )
-
-// backoff yields exponentially growing, jittered waits between min and max.
-type backoff struct{ min, max, cur time.Duration }
-
-func (b *backoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = b.min
-	} else {
-		b.cur = min(2*b.cur, b.max)
-	}
-	// Jitter keeps many consumers from retrying in lockstep.
-	return b.cur/2 + rand.N(b.cur/2+1)
-}
-
-func (b *backoff) reset() { b.cur = 0 }
-
-// sleep waits for d or until ctx ends, reporting whether the full wait
-// elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

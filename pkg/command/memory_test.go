@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefu-im/kefu/pkg/redistest"
 )
 
 // log records handler calls.
@@ -141,7 +143,7 @@ func TestMemoryConsumesInSendOrder(t *testing.T) {
 
 func TestMemoryRetriesFailedCommandBeforeMovingOn(t *testing.T) {
 	m := NewMemory()
-	m.log = testLogger(t)
+	m.log = redistest.Logger(t)
 	for i := range 5 {
 		if err := m.Send(context.Background(), cmd(i)); err != nil {
 			t.Fatal(err)
@@ -166,7 +168,7 @@ func TestMemoryRetriesFailedCommandBeforeMovingOn(t *testing.T) {
 
 func TestMemoryUnfinishedCommandGoesToNextConsumer(t *testing.T) {
 	m := NewMemory()
-	m.log = testLogger(t)
+	m.log = redistest.Logger(t)
 	for i := range 5 {
 		if err := m.Send(context.Background(), cmd(i)); err != nil {
 			t.Fatal(err)

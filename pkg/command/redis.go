@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kefu-im/kefu/pkg/retry"
 )
 
 // RedisOptions configures a Redis command queue. Senders need only Stream
@@ -162,7 +164,7 @@ type redisConsumer struct {
 }
 
 func (c *redisConsumer) run(ctx context.Context) error {
-	wait := backoff{min: redisRetryMin, max: redisRetryMax}
+	wait := retry.Backoff{Min: redisRetryMin, Max: redisRetryMax}
 	needGroup := true
 	// pendingFrom is where the scan of our own pending entries resumes;
 	// empty once it has seen them all.
@@ -186,7 +188,7 @@ func (c *redisConsumer) run(ctx context.Context) error {
 			err = c.readNew(ctx)
 		}
 		if err == nil {
-			wait.reset()
+			wait.Reset()
 			continue
 		}
 		if ctx.Err() != nil {
@@ -196,7 +198,7 @@ func (c *redisConsumer) run(ctx context.Context) error {
 		// failed XACK leaves its entry pending: either way we hold entries
 		// that only a scan of our pending list will show us again.
 		pendingFrom = "0"
-		d := wait.next()
+		d := wait.Next()
 		if redis.HasErrorPrefix(err, "NOGROUP") {
 			// Redis restarted empty, or the stream was deleted.
 			c.log.WarnContext(ctx, "consumer group is gone; recreating it", "err", err, "retry_in", d)
@@ -204,7 +206,7 @@ func (c *redisConsumer) run(ctx context.Context) error {
 		} else {
 			c.log.WarnContext(ctx, "command consumer error; retrying", "err", err, "retry_in", d)
 		}
-		sleep(ctx, d)
+		retry.Sleep(ctx, d)
 	}
 	return ctx.Err()
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kefu-im/kefu/pkg/redistest"
 )
 
 // testQueue returns options for a stream of the test's own on a shared
@@ -21,7 +23,7 @@ func testQueue(t *testing.T, c redis.UniversalClient) RedisOptions {
 		Consumer:  "test",
 		ClaimIdle: time.Minute,
 		Block:     100 * time.Millisecond,
-		Logger:    testLogger(t),
+		Logger:    redistest.Logger(t),
 	}
 }
 
@@ -76,7 +78,7 @@ func recordAll(calls *callLog) Handler {
 }
 
 func TestRedisConsumesInOrderOnceAndAcks(t *testing.T) {
-	c := newTestClient(t, testRedisURL(t))
+	c := redistest.Client(t, redistest.URL(t))
 	o := testQueue(t, c)
 	q := NewRedis(c, o)
 	o = q.opts // with defaults filled in
@@ -117,7 +119,7 @@ func TestRedisConsumesInOrderOnceAndAcks(t *testing.T) {
 }
 
 func TestRedisDeadConsumersCommandsAreClaimed(t *testing.T) {
-	c := newTestClient(t, testRedisURL(t))
+	c := redistest.Client(t, redistest.URL(t))
 	base := testQueue(t, c)
 	const claimIdle = 300 * time.Millisecond
 	a := NewRedis(c, with(base, "node-a-1", claimIdle))
@@ -159,7 +161,7 @@ func TestRedisDeadConsumersCommandsAreClaimed(t *testing.T) {
 }
 
 func TestRedisSlowHandlerKeepsItsCommands(t *testing.T) {
-	c := newTestClient(t, testRedisURL(t))
+	c := redistest.Client(t, redistest.URL(t))
 	base := testQueue(t, c)
 	const claimIdle = 200 * time.Millisecond
 	a := NewRedis(c, with(base, "slow", claimIdle))
@@ -200,7 +202,7 @@ func TestRedisSlowHandlerKeepsItsCommands(t *testing.T) {
 }
 
 func TestRedisRestartedConsumerResumesItsOwnPending(t *testing.T) {
-	c := newTestClient(t, testRedisURL(t))
+	c := redistest.Client(t, redistest.URL(t))
 	o := testQueue(t, c) // ClaimIdle one minute: only the own-pending scan can find them
 	q := NewRedis(c, o)
 	sendAll(t, q, 0, 5)
@@ -229,7 +231,7 @@ func TestRedisRestartedConsumerResumesItsOwnPending(t *testing.T) {
 }
 
 func TestRedisRetriesFailedCommandInPlace(t *testing.T) {
-	c := newTestClient(t, testRedisURL(t))
+	c := redistest.Client(t, redistest.URL(t))
 	q := NewRedis(c, testQueue(t, c))
 	sendAll(t, q, 0, 4)
 	calls := newCallLog()
@@ -250,7 +252,7 @@ func TestRedisRetriesFailedCommandInPlace(t *testing.T) {
 }
 
 func TestRedisSkipsMalformedEntries(t *testing.T) {
-	c := newTestClient(t, testRedisURL(t))
+	c := redistest.Client(t, redistest.URL(t))
 	q := NewRedis(c, testQueue(t, c))
 	ctx := context.Background()
 	for _, values := range [][]any{{payloadField, "not json"}, {"other", "x"}} {
@@ -268,7 +270,7 @@ func TestRedisSkipsMalformedEntries(t *testing.T) {
 }
 
 func TestRedisRecreatesDeletedStream(t *testing.T) {
-	c := newTestClient(t, testRedisURL(t))
+	c := redistest.Client(t, redistest.URL(t))
 	q := NewRedis(c, testQueue(t, c))
 	calls := newCallLog()
 	consume(t, q, recordAll(calls))
@@ -307,13 +309,13 @@ func TestRedisSendErrorIsWrapped(t *testing.T) {
 }
 
 func TestRedisConsumerSurvivesServerRestart(t *testing.T) {
-	srv := startRedisServer(t)
-	c := redis.NewClient(&redis.Options{Addr: srv.addr(), DialTimeout: time.Second})
+	srv := redistest.Start(t, ownRedisPorts)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: time.Second})
 	t.Cleanup(func() { _ = c.Close() })
 	q := NewRedis(c, RedisOptions{
 		Consumer: "node-1-1234",
 		Block:    200 * time.Millisecond,
-		Logger:   testLogger(t),
+		Logger:   redistest.Logger(t),
 	})
 
 	calls := newCallLog()
@@ -321,11 +323,11 @@ func TestRedisConsumerSurvivesServerRestart(t *testing.T) {
 	sendAll(t, q, 0, 1)
 	calls.await(t, 10*time.Second, "c0 before the restart", contains("c0"))
 
-	srv.kill()
+	srv.Kill()
 	if err := q.Send(context.Background(), cmd(99)); err == nil {
 		t.Error("Send succeeded with the server down")
 	}
-	if err := srv.start(); err != nil {
+	if err := srv.Boot(); err != nil {
 		t.Fatalf("restart redis-server: %v", err)
 	}
 	started := time.Now()

@@ -1,4 +1,7 @@
-package broker
+// Package redistest gives tests a real Redis: the shared server named by
+// KEFU_TEST_REDIS_URL, or a redis-server child process of their own that they
+// may kill and restart. Only tests import it.
+package redistest
 
 import (
 	"bytes"
@@ -17,13 +20,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Ports this package's tests may start redis-server on. They differ from
-// pkg/command's, because go test runs the two packages in parallel.
-var ownRedisPorts = []int{6392, 6393, 6394}
-
-// testRedisURL returns the Redis the tests share, or skips the test if
+// URL returns the Redis the tests share, or skips the test if
 // there is none (fails it if KEFU_TEST_REQUIRE_SERVERS=1).
-func testRedisURL(t *testing.T) string {
+func URL(t *testing.T) string {
 	t.Helper()
 	url := os.Getenv("KEFU_TEST_REDIS_URL")
 	if url == "" {
@@ -35,8 +34,8 @@ func testRedisURL(t *testing.T) string {
 	return url
 }
 
-// newTestClient returns a client for url, closed when the test ends.
-func newTestClient(t *testing.T, url string) *redis.Client {
+// Client returns a client for url, closed when the test ends.
+func Client(t *testing.T, url string) *redis.Client {
 	t.Helper()
 	opt, err := redis.ParseURL(url)
 	if err != nil {
@@ -52,9 +51,9 @@ func newTestClient(t *testing.T, url string) *redis.Client {
 	return c
 }
 
-// redisServer is a redis-server child process the test starts, kills and
+// Server is a redis-server child process the test starts, kills and
 // restarts on a fixed port.
-type redisServer struct {
+type Server struct {
 	t      *testing.T
 	port   int
 	dir    string
@@ -63,31 +62,31 @@ type redisServer struct {
 	out    syncBuffer
 }
 
-// startRedisServer starts redis-server on the first free port of
-// ownRedisPorts; it is killed when the test ends. It needs the same
+// Start starts redis-server on the first free port of
+// ports; it is killed when the test ends. It needs the same
 // environment as the shared-server tests, plus redis-server on PATH.
-func startRedisServer(t *testing.T) *redisServer {
+func Start(t *testing.T, ports []int) *Server {
 	t.Helper()
-	testRedisURL(t)
+	URL(t)
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("KEFU_TEST_REQUIRE_SERVERS") == "1" {
 			t.Fatalf("redis-server not found: %v", err)
 		}
 		t.Skipf("redis-server not found: %v", err)
 	}
-	for _, port := range ownRedisPorts {
-		s := &redisServer{t: t, port: port, dir: t.TempDir()}
+	for _, port := range ports {
+		s := &Server{t: t, port: port, dir: t.TempDir()}
 		if !portFree(port) {
 			continue
 		}
-		if err := s.start(); err != nil {
+		if err := s.Boot(); err != nil {
 			t.Logf("redis-server on port %d: %v", port, err)
 			continue
 		}
-		t.Cleanup(s.kill)
+		t.Cleanup(s.Kill)
 		return s
 	}
-	t.Fatalf("could not start redis-server on any of ports %v", ownRedisPorts)
+	t.Fatalf("could not start redis-server on any of ports %v", ports)
 	return nil
 }
 
@@ -100,10 +99,10 @@ func portFree(port int) bool {
 	return true
 }
 
-func (s *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
-// start runs redis-server and waits until it answers PING.
-func (s *redisServer) start() error {
+// Boot runs redis-server (again, after Kill) and waits until it answers PING.
+func (s *Server) Boot() error {
 	s.cmd = exec.Command("redis-server",
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir)
@@ -119,7 +118,7 @@ func (s *redisServer) start() error {
 		close(exited)
 	}()
 
-	c := redis.NewClient(&redis.Options{Addr: s.addr(), MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -137,14 +136,14 @@ func (s *redisServer) start() error {
 		case <-tick.C:
 		}
 		if time.Now().After(deadline) {
-			s.kill()
+			s.Kill()
 			return errors.New("not answering PING after 10s")
 		}
 	}
 }
 
 // kill stops the server the way a crash would, and waits for it to exit.
-func (s *redisServer) kill() {
+func (s *Server) Kill() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
@@ -155,6 +154,15 @@ func (s *redisServer) kill() {
 	}
 	_ = s.cmd.Process.Kill()
 	<-s.exited
+}
+
+// Signal sends sig to the server process (SIGSTOP makes it hang like a dead
+// host whose connections stay open; SIGCONT resumes it).
+func (s *Server) Signal(sig os.Signal) error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return errors.New("redis-server is not running")
+	}
+	return s.cmd.Process.Signal(sig)
 }
 
 // syncBuffer collects a child's output, written from os/exec's copying
@@ -176,8 +184,8 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// testLogger logs through the test, so that output shows up next to the
+// Logger logs through the test, so that output shows up next to the
 // test that caused it and only when it matters.
-func testLogger(t *testing.T) *slog.Logger {
+func Logger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), nil))
 }
