@@ -87,11 +87,34 @@ build_bins() {
 	go build -o "$TMP/bin/" ./gateway ./services/routing && ls -l "$TMP/bin"
 }
 
+# go_tests runs the Go tests verbosely into a log (counted in the summary),
+# showing the package lines, and the whole log when something failed.
+go_tests() {
+	go test -race -count=1 -timeout 15m -v ./... >"$TMP/go-test.log" 2>&1
+	local rc=$?
+	if [ $rc -eq 0 ]; then
+		grep -E '^(ok|FAIL|\?) ' "$TMP/go-test.log"
+	else
+		cat "$TMP/go-test.log"
+	fi
+	return $rc
+}
+
 e2e() {
 	mkdir -p "$TMP/e2e-logs"
 	(cd gateway/e2e &&
 		KEFU_E2E_BIN="$TMP/bin" KEFU_E2E_LOGDIR="$TMP/e2e-logs" \
-			timeout --kill-after=30 600 node --test --test-concurrency=1 --test-timeout=120000)
+			timeout --kill-after=30 600 node --test --test-concurrency=1 --test-timeout=120000) 2>&1 |
+		tee "$TMP/e2e.log"
+}
+
+# count FILE PATTERN: how many lines match (0 when the file is missing).
+count() { if [ -f "$1" ]; then grep -cE "$2" "$1" || true; else echo 0; fi; }
+# tap FILE FIELD: node --test's closing "# FIELD N" figure.
+tap() {
+	local n=""
+	[ -f "$1" ] && n=$(sed -n "s/^# $2 \([0-9]*\)$/\1/p" "$1" | tail -1)
+	echo "${n:-0}"
 }
 
 step "servers" start_servers
@@ -99,7 +122,7 @@ step "web assets" web_assets
 step "e2e npm ci" e2e_deps
 step "go vet" go vet ./...
 if [ -n "${OK[servers]:-}" ]; then
-	step "go test -race" go test -race -count=1 -timeout 15m ./...
+	step "go test -race" go_tests
 else
 	skip "go test -race" "servers did not start" fail
 fi
@@ -124,4 +147,16 @@ else
 	echo "RESULT: all steps passed"
 fi
 echo "steps: $npass passed, $nfail failed, $nskip skipped"
+gopass=$(count "$TMP/go-test.log" '^ *--- PASS')
+gofail=$(count "$TMP/go-test.log" '^ *--- FAIL')
+goskip=$(count "$TMP/go-test.log" '^ *--- SKIP')
+e2epass=$(tap "$TMP/e2e.log" pass)
+e2efail=$(tap "$TMP/e2e.log" fail)
+e2eskip=$(tap "$TMP/e2e.log" skipped)
+echo "go tests (with subtests): $gopass passed, $gofail failed, $goskip skipped; e2e: $e2epass passed, $e2efail failed, $e2eskip skipped"
+# The closing line counts every test; a failed step with no failed test (a
+# build or vet error, a server that did not start) counts as one failure.
+tfail=$((gofail + e2efail))
+[ $FAILED -ne 0 ] && [ $tfail -eq 0 ] && tfail=1
+echo "tests: $((gopass + e2epass)) passed, $tfail failed, $((goskip + e2eskip)) skipped"
 exit $FAILED
