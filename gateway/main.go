@@ -176,7 +176,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Every goroutine below ends when ctx does; run waits for all of them.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 4)
+	errc := make(chan error, 6)
 	workers := 0
 	start := func(name string, f func() error) {
 		workers++
@@ -196,9 +196,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			sockets.EmitLocal(m.Namespace, m.Room, m.Except, m.Event, m.Data)
 		})
 	})
+	start("heartbeat", func() error { return chatSvc.RunHeartbeat(ctx) })
 	if cfg.Routing == "embedded" {
-		routing := router.New(st, emitter, log.With("component", "routing"))
+		routing := router.New(st, emitter, log.With("component", "routing"), cfg.AgentGrace)
 		start("routing", func() error { return b.commands.Consume(ctx, routing.Handle) })
+		start("routing timers", func() error { return routing.Run(ctx) })
 	}
 	start("http", func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

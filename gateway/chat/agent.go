@@ -7,6 +7,7 @@ import (
 
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/gateway/sio"
+	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -27,6 +28,9 @@ func (s *Service) agentConnect(ctx context.Context, sock *sio.Socket) error {
 	sock.Join(protocol.AgentRoom(p.Agent.ID))
 	sock.Join(protocol.LoginRoom(p.TokenHash))
 	sock.Join(protocol.TenantAgentsRoom(p.Agent.Orgi))
+	ref := command.SocketRef{AgentID: p.Agent.ID, Orgi: p.Agent.Orgi, SocketID: sock.ID()}
+	s.agents.add(ref)
+	s.announce(ctx, command.AgentConnected, ref)
 	return nil
 }
 

@@ -60,6 +60,7 @@ const draftInterval = 300 * time.Millisecond
 type Service struct {
 	Deps
 	drafts *throttle
+	agents agentSockets
 }
 
 // New returns a Service.
@@ -76,6 +77,7 @@ func (s *Service) Register(srv *sio.Server) {
 
 	agent := srv.Namespace(protocol.NamespaceAgent)
 	agent.OnConnect(s.agentConnect)
+	agent.OnDisconnect(s.agentDisconnect)
 	sio.Handle(agent, protocol.EventMessage, s.agentMessage)
 }
 

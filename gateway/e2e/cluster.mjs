@@ -248,7 +248,8 @@ export class Cluster {
       id: 'rt1',
       port: rport,
       url: `http://127.0.0.1:${rport}`,
-      proc: this.spawn('rt1', 'routing', { ...common, KEFU_ADDR: `127.0.0.1:${rport}`, KEFU_NODE_ID: 'rt1' }),
+      // A short agent grace keeps the presence test quick.
+      proc: this.spawn('rt1', 'routing', { ...common, KEFU_ADDR: `127.0.0.1:${rport}`, KEFU_NODE_ID: 'rt1', KEFU_AGENT_GRACE: '2s' }),
     };
     await Promise.all([...this.gw, this.routing].map((n) => this.waitHealthy(n)));
   }

@@ -18,28 +18,45 @@ const (
 	VisitorRequest = "visitor.request"
 	// AgentStatus sets agent AgentID's Status (ready|notready) and/or Busy.
 	AgentStatus = "agent.status"
-	// AgentConnected / AgentDisconnected report an agent socket on node Node.
+	// AgentConnected / AgentDisconnected report agent socket SocketID of
+	// agent AgentID on node Node.
 	AgentConnected    = "agent.connected"
 	AgentDisconnected = "agent.disconnected"
+	// NodeAlive is a gateway's periodic heartbeat: Sockets lists every agent
+	// socket it holds, replacing what routing knew of that node. It rebuilds
+	// presence after a routing restart or a lost stream; a node whose
+	// heartbeats stop is taken to have lost its sockets.
+	NodeAlive = "node.alive"
 	// VisitorLeft reports that a visitor's last socket of session SessionID is gone.
 	VisitorLeft = "visitor.left"
 	// SessionEnd ends session SessionID (by EndBy).
 	SessionEnd = "session.end"
 )
 
+// HeartbeatInterval is how often a gateway sends NodeAlive.
+const HeartbeatInterval = 10 * time.Second
+
 // Command is one instruction to the routing service.
 type Command struct {
-	ID        string    `json:"id"` // unique, required; used to drop duplicates
-	Kind      string    `json:"kind"`
-	Orgi      string    `json:"orgi"`
-	SessionID string    `json:"sessionid,omitempty"`
-	AgentID   string    `json:"agentid,omitempty"`
-	Status    string    `json:"status,omitempty"`
-	Busy      *bool     `json:"busy,omitempty"`
-	EndBy     string    `json:"endby,omitempty"`
-	Node      string    `json:"node,omitempty"`
-	SocketID  string    `json:"socketid,omitempty"`
-	At        time.Time `json:"at"`
+	ID        string      `json:"id"` // unique, required; used to drop duplicates
+	Kind      string      `json:"kind"`
+	Orgi      string      `json:"orgi"`
+	SessionID string      `json:"sessionid,omitempty"`
+	AgentID   string      `json:"agentid,omitempty"`
+	Status    string      `json:"status,omitempty"`
+	Busy      *bool       `json:"busy,omitempty"`
+	EndBy     string      `json:"endby,omitempty"`
+	Node      string      `json:"node,omitempty"`
+	SocketID  string      `json:"socketid,omitempty"`
+	Sockets   []SocketRef `json:"sockets,omitempty"`
+	At        time.Time   `json:"at"`
+}
+
+// SocketRef is one agent socket in a NodeAlive heartbeat.
+type SocketRef struct {
+	AgentID  string `json:"agentid"`
+	Orgi     string `json:"orgi"`
+	SocketID string `json:"socketid"`
 }
 
 // Sender sends commands to the routing service.

@@ -32,18 +32,20 @@ type Gateway struct {
 	AllowedOrigins []string
 	TrustProxy     bool
 	VisitorRate    int // identities issued per IP per minute
+	AgentGrace     time.Duration
 	LogFormat      string
 	LogLevel       slog.Level
 }
 
 // Routing configures a routing-service replica.
 type Routing struct {
-	Addr      string
-	NodeID    string
-	RedisURL  string
-	MySQLDSN  string
-	LogFormat string
-	LogLevel  slog.Level
+	Addr       string
+	NodeID     string
+	RedisURL   string
+	MySQLDSN   string
+	AgentGrace time.Duration
+	LogFormat  string
+	LogLevel   slog.Level
 }
 
 // Cluster reports whether the gateway shares state with other processes
@@ -108,6 +110,23 @@ func integer(p *int) func(string) error {
 		return nil
 	}
 }
+
+func duration(p *time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		if d <= 0 {
+			return errors.New("must be positive")
+		}
+		*p = d
+		return nil
+	}
+}
+
+// agentGraceUsage is shared by both processes, which must agree.
+const agentGraceUsage = "how long an agent may have no open socket before going offline, its visitors returning to the queue (routing; the gateway uses it when it embeds routing)"
 
 func level(p *slog.Level) func(string) error {
 	return func(v string) error { return p.UnmarshalText([]byte(v)) }
@@ -188,6 +207,7 @@ func (g *Gateway) options() options {
 	o.add("allowed-origins", "", "extra origins (comma-separated) allowed to use the agent API and namespace, besides the public URL's", list(&g.AllowedOrigins))
 	o.add("trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind a load balancer you run)", boolean(&g.TrustProxy))
 	o.add("visitor-rate", "30", "visitor identities issued per client IP per minute", integer(&g.VisitorRate))
+	o.add("agent-grace", "20s", agentGraceUsage, duration(&g.AgentGrace))
 	o.add("log-format", "text", "log format: text or json", oneOf(&g.LogFormat, "text", "json"))
 	o.add("log-level", "info", "log level: debug, info, warn, error", level(&g.LogLevel))
 	return o
@@ -199,6 +219,7 @@ func (r *Routing) options() options {
 	o.add("node-id", "", "replica id; default from the host name", nodeID(&r.NodeID))
 	o.add("redis-url", "", "Redis URL (required)", str(&r.RedisURL))
 	o.add("mysql-dsn", "", "MySQL DSN (required)", str(&r.MySQLDSN))
+	o.add("agent-grace", "20s", agentGraceUsage, duration(&r.AgentGrace))
 	o.add("log-format", "text", "log format: text or json", oneOf(&r.LogFormat, "text", "json"))
 	o.add("log-level", "info", "log level: debug, info, warn, error", level(&r.LogLevel))
 	return o

@@ -30,6 +30,7 @@ type migration struct {
 
 var migrations = []migration{
 	{1, "initial schema", migrateV1},
+	{2, "agent status log", migrateV2},
 }
 
 // migrationLock is a MySQL named lock: server-wide, held by a connection,
@@ -188,6 +189,46 @@ func migrateV1(tx *gorm.DB, isMySQL bool) error {
 	}
 	return nil
 }
+
+// migrateV2 adds the agent status log and when each current status began.
+func migrateV2(tx *gorm.DB, isMySQL bool) error {
+	if isMySQL {
+		tx = tx.Set("gorm:table_options", mysqlTableOptions)
+	}
+	m := tx.Migrator()
+	if !m.HasTable(&v2AgentStatusLog{}) {
+		if err := m.CreateTable(&v2AgentStatusLog{}); err != nil {
+			return fmt.Errorf("create agent_status_logs: %w", err)
+		}
+	}
+	if !m.HasColumn(&v2AgentState{}, "StatusSince") {
+		if err := m.AddColumn(&v2AgentState{}, "StatusSince"); err != nil {
+			return fmt.Errorf("add agent_states.status_since: %w", err)
+		}
+	}
+	return nil
+}
+
+// v2AgentState names the column version 2 adds.
+type v2AgentState struct {
+	AgentID     string `gorm:"primaryKey;size:32"`
+	StatusSince *time.Time
+}
+
+func (v2AgentState) TableName() string { return "agent_states" }
+
+type v2AgentStatusLog struct {
+	PK      int64     `gorm:"primaryKey;autoIncrement;column:pk"`
+	AgentID string    `gorm:"size:32;not null;index:idx_status_log_agent,priority:2"`
+	Orgi    string    `gorm:"size:32;not null;index:idx_status_log_agent,priority:1"`
+	Status  string    `gorm:"size:16;not null"`
+	Busy    bool      `gorm:"not null"`
+	Since   time.Time `gorm:"not null;index:idx_status_log_agent,priority:3"`
+	Until   time.Time `gorm:"not null"`
+	Seconds int64     `gorm:"not null"`
+}
+
+func (v2AgentStatusLog) TableName() string { return "agent_status_logs" }
 
 // Frozen copies of the version-1 models; see the migration comment above.
 

@@ -142,7 +142,10 @@ type AgentState struct {
 	Status       string `gorm:"size:16;not null"`
 	Busy         bool   `gorm:"not null;default:false"`
 	LastAssigned time.Time
-	UpdatedAt    time.Time
+	// StatusSince is when Status and Busy took their current values (the
+	// start of the spell the status log will record).
+	StatusSince *time.Time
+	UpdatedAt   time.Time
 }
 
 // Setting is an installation-wide key/value (e.g. the generated visitor
@@ -150,4 +153,17 @@ type AgentState struct {
 type Setting struct {
 	Key   string `gorm:"primaryKey;size:64;column:k"`
 	Value string `gorm:"type:text;not null;column:v"`
+}
+
+// AgentStatusLog is one finished spell of an agent in one status (UCKeFu
+// WorkMonitor): what attendance KPIs are computed from.
+type AgentStatusLog struct {
+	PK      int64     `gorm:"primaryKey;autoIncrement;column:pk"`
+	AgentID string    `gorm:"size:32;not null;index:idx_status_log_agent,priority:2"`
+	Orgi    string    `gorm:"size:32;not null;index:idx_status_log_agent,priority:1"`
+	Status  string    `gorm:"size:16;not null"`
+	Busy    bool      `gorm:"not null"`
+	Since   time.Time `gorm:"not null;index:idx_status_log_agent,priority:3"`
+	Until   time.Time `gorm:"not null"`
+	Seconds int64     `gorm:"not null"`
 }

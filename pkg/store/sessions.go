@@ -264,14 +264,63 @@ func (s *Store) SaveAgentState(ctx context.Context, st AgentState) error {
 		"status":        st.Status,
 		"busy":          st.Busy,
 		"last_assigned": last,
+		"status_since":  utcPtr(st.StatusSince),
 		"updated_at":    s.now(),
 	}
 	err := s.db.WithContext(ctx).Model(&AgentState{}).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "agent_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"orgi", "status", "busy", "last_assigned", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"orgi", "status", "busy", "last_assigned", "status_since", "updated_at"}),
 	}).Create(row).Error
 	if err != nil {
 		return fmt.Errorf("store: save agent state %s: %w", st.AgentID, err)
 	}
 	return nil
+}
+
+// RequeueAgentSessions puts every session agentNo is serving back in the
+// queue, unassigned, keeping each one's enqueue time so that they are served
+// before visitors who arrived after them. It returns the sessions moved.
+func (s *Store) RequeueAgentSessions(ctx context.Context, agentNo string) ([]Session, error) {
+	var moved []Session
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("agentno = ? AND status = ?", agentNo, protocol.SessionInService).Find(&moved).Error; err != nil {
+			return err
+		}
+		if len(moved) == 0 {
+			return nil
+		}
+		ids := make([]string, len(moved))
+		for i, m := range moved {
+			ids[i] = m.ID
+		}
+		return tx.Model(&Session{}).Where("id IN ? AND status = ?", ids, protocol.SessionInService).Updates(map[string]any{
+			"status": protocol.SessionInQueue, "agentno": "", "service_time": nil, "updated_at": s.now(),
+		}).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: requeue sessions of %s: %w", agentNo, err)
+	}
+	for i := range moved {
+		moved[i].Status, moved[i].AgentNo, moved[i].ServiceTime = protocol.SessionInQueue, "", nil
+	}
+	return moved, nil
+}
+
+// AppendAgentStatusLog records one finished status spell.
+func (s *Store) AppendAgentStatusLog(ctx context.Context, l AgentStatusLog) error {
+	l.Since, l.Until = utc(l.Since), utc(l.Until)
+	l.Seconds = int64(l.Until.Sub(l.Since) / time.Second)
+	if err := s.db.WithContext(ctx).Create(&l).Error; err != nil {
+		return fmt.Errorf("store: log status of %s: %w", l.AgentID, err)
+	}
+	return nil
+}
+
+// ListAgentStatusLog returns an agent's status spells, oldest first.
+func (s *Store) ListAgentStatusLog(ctx context.Context, agentID string) ([]AgentStatusLog, error) {
+	var out []AgentStatusLog
+	if err := s.db.WithContext(ctx).Where("agent_id = ?", agentID).Order("since, pk").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: status log of %s: %w", agentID, err)
+	}
+	return out, nil
 }

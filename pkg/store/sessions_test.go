@@ -369,3 +369,59 @@ func TestOneOpenSessionPerVisitor(t *testing.T) {
 		}
 	})
 }
+
+func TestRequeueAgentSessionsKeepsEnqueueTime(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		t0 := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
+		var served []Session
+		for i := range 2 {
+			sess := Session{Orgi: "o", AppID: "app", UserID: fmt.Sprint("u", i), CreatedAt: t0.Add(time.Duration(i) * time.Second)}
+			if err := s.CreateSession(ctx, &sess); err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := s.AssignSession(ctx, sess.ID, "agentA", time.Now()); !ok || err != nil {
+				t.Fatalf("assign: %v %v", ok, err)
+			}
+			served = append(served, sess)
+		}
+		later := Session{Orgi: "o", AppID: "app", UserID: "late", CreatedAt: t0.Add(time.Minute)}
+		if err := s.CreateSession(ctx, &later); err != nil {
+			t.Fatal(err)
+		}
+		moved, err := s.RequeueAgentSessions(ctx, "agentA")
+		if err != nil || len(moved) != 2 {
+			t.Fatalf("moved %d, %v", len(moved), err)
+		}
+		q, err := s.ListQueued(ctx, "o", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sessionIDs(q); !slices.Equal(got, []string{served[0].ID, served[1].ID, later.ID}) {
+			t.Fatalf("queue after requeue = %v; the requeued must come first", got)
+		}
+		if q[0].AgentNo != "" || q[0].ServiceTime != nil || !q[0].CreatedAt.Equal(t0) {
+			t.Fatalf("requeued row: %+v", q[0])
+		}
+		if again, _ := s.RequeueAgentSessions(ctx, "agentA"); len(again) != 0 {
+			t.Fatalf("second requeue moved %d", len(again))
+		}
+	})
+}
+
+func TestAgentStatusLog(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+		for i, st := range []string{"notready", "ready"} {
+			l := AgentStatusLog{AgentID: "a", Orgi: "o", Status: st, Since: t0.Add(time.Duration(i) * time.Hour), Until: t0.Add(time.Duration(i)*time.Hour + 90*time.Second)}
+			if err := s.AppendAgentStatusLog(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		logs, err := s.ListAgentStatusLog(ctx, "a")
+		if err != nil || len(logs) != 2 || logs[0].Status != "notready" || logs[1].Seconds != 90 {
+			t.Fatalf("logs: %+v %v", logs, err)
+		}
+	})
+}

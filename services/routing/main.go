@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer rdb.Close()
 
 	commands := command.NewRedis(rdb, command.RedisOptions{Consumer: fmt.Sprintf("%s-%d", cfg.NodeID, os.Getpid()), Logger: log})
-	service := router.New(st, emit.New(broker.NewRedis(rdb, broker.RedisOptions{Logger: log})), log)
+	service := router.New(st, emit.New(broker.NewRedis(rdb, broker.RedisOptions{Logger: log})), log, cfg.AgentGrace)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
@@ -86,8 +86,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		_ = srv.Shutdown(sctx)
 	}()
 
-	log.Info("routing service started", "addr", ln.Addr().String())
-	err = commands.Consume(ctx, service.Handle)
+	log.Info("routing service started", "addr", ln.Addr().String(), "agent_grace", cfg.AgentGrace)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timers := make(chan error, 1)
+	go func() { timers <- service.Run(runCtx) }()
+	err = commands.Consume(runCtx, service.Handle)
+	cancel() // whatever ended Consume ends the timers too
+	if terr := <-timers; err == nil {
+		err = terr
+	}
 	log.Info("routing service stopped")
 	if ctx.Err() != nil {
 		return nil

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kefu-im/kefu/pkg/command"
@@ -31,7 +32,10 @@ type Store interface {
 	ListQueued(ctx context.Context, orgi string, limit int) ([]store.Session, error)
 	CountInService(ctx context.Context, orgi string) (map[string]int, error)
 	ListAgentStates(ctx context.Context, orgi string) ([]store.AgentState, error)
+	ListAllAgentStates(ctx context.Context) ([]store.AgentState, error)
 	SaveAgentState(ctx context.Context, st store.AgentState) error
+	AppendAgentStatusLog(ctx context.Context, l store.AgentStatusLog) error
+	RequeueAgentSessions(ctx context.Context, agentNo string) ([]store.Session, error)
 }
 
 // Emitter reaches sockets anywhere in the cluster.
@@ -44,23 +48,107 @@ type Emitter interface {
 // drainBatch bounds one pass over the queue.
 const drainBatch = 200
 
-// Service handles routing commands.
+// nodeTimeout is how long a gateway may miss heartbeats before its sockets
+// count as gone.
+const nodeTimeout = 3 * command.HeartbeatInterval
+
+// DefaultAgentGrace is how long an agent may be without any socket before
+// going offline (UCKeFu/cskefu's 20 s).
+const DefaultAgentGrace = 20 * time.Second
+
+// Service handles routing commands. Commands and timers are handled one at a
+// time, under mu.
 type Service struct {
 	store Store
 	emit  Emitter
 	log   *slog.Logger
 	now   func() time.Time
+	grace time.Duration
+
+	mu   sync.Mutex
+	pres *presence
 }
 
-// New returns a Service.
-func New(st Store, em Emitter, log *slog.Logger) *Service {
-	return &Service{store: st, emit: em, log: log, now: func() time.Time { return time.Now().UTC() }}
+// New returns a Service; agentGrace 0 means DefaultAgentGrace.
+func New(st Store, em Emitter, log *slog.Logger, agentGrace time.Duration) *Service {
+	if agentGrace <= 0 {
+		agentGrace = DefaultAgentGrace
+	}
+	return &Service{
+		store: st, emit: em, log: log, grace: agentGrace, pres: newPresence(),
+		now: func() time.Time { return time.Now().UTC() },
+	}
+}
+
+// Run drives the timers (agents whose grace ended, gateways that went
+// silent) until ctx ends. Agents the store says are online are given until
+// the gateways' heartbeats could have announced them, then the usual grace.
+func (s *Service) Run(ctx context.Context) error {
+	if err := s.expectAgentsBack(ctx); err != nil {
+		return err
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := s.tick(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("routing: timers", "err", err)
+			}
+		}
+	}
+}
+
+func (s *Service) expectAgentsBack(ctx context.Context) error {
+	states, err := s.store.ListAllAgentStates(ctx)
+	if err != nil {
+		return fmt.Errorf("routing: load agent states: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	deadline := s.now().Add(nodeTimeout + s.grace)
+	for _, st := range states {
+		if st.Status != protocol.AgentOffline {
+			s.pres.expectBack(st.AgentID, st.Orgi, deadline)
+		}
+	}
+	return nil
+}
+
+// tick applies the timers that are due.
+func (s *Service) tick(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	s.pres.expireNodes(now.Add(-nodeTimeout), now.Add(s.grace))
+	var errs []error
+	for agentID, orgi := range s.pres.due(now) {
+		if err := s.offline(ctx, agentID, orgi); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Handle is a command.Handler.
 func (s *Service) Handle(ctx context.Context, c command.Command) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var err error
 	switch c.Kind {
+	case command.AgentConnected:
+		err = s.agentConnected(ctx, c)
+	case command.AgentDisconnected:
+		s.pres.remove(c.SocketID, s.now().Add(s.grace))
+	case command.NodeAlive:
+		now := s.now()
+		for _, orgi := range s.pres.replaceNode(c.Node, c.Sockets, now, now.Add(s.grace)) {
+			if err = s.drain(ctx, orgi); err != nil {
+				break
+			}
+		}
 	case command.VisitorRequest:
 		err = s.visitorRequest(ctx, c.SessionID)
 	case command.AgentStatus:
@@ -121,25 +209,115 @@ func (s *Service) agentStatus(ctx context.Context, c command.Command) error {
 	if err != nil {
 		return err
 	}
-	st := store.AgentState{AgentID: agent.ID, Orgi: agent.Orgi, Status: protocol.AgentNotReady}
-	states, err := s.store.ListAgentStates(ctx, agent.Orgi)
+	prev, err := s.state(ctx, agent.ID, agent.Orgi)
 	if err != nil {
 		return err
 	}
-	if i := slices.IndexFunc(states, func(x store.AgentState) bool { return x.AgentID == agent.ID }); i >= 0 {
-		st = states[i]
-	}
+	next := prev
 	if c.Status != "" {
-		st.Status = c.Status
+		next.Status = c.Status
 	}
 	if c.Busy != nil {
-		st.Busy = *c.Busy
+		next.Busy = *c.Busy
 	}
-	st.UpdatedAt = s.now()
-	if err := s.store.SaveAgentState(ctx, st); err != nil {
+	if err := s.setState(ctx, prev, next); err != nil {
 		return err
 	}
 	return s.drain(ctx, agent.Orgi)
+}
+
+// agentConnected records a socket. An agent back from offline is not ready
+// until it says so; one that just came online may take queued visitors.
+func (s *Service) agentConnected(ctx context.Context, c command.Command) error {
+	if !s.pres.add(c.Node, c.SocketID, c.AgentID, c.Orgi) {
+		return nil
+	}
+	prev, err := s.state(ctx, c.AgentID, c.Orgi)
+	if err != nil {
+		return err
+	}
+	if prev.Status == protocol.AgentOffline {
+		next := prev
+		next.Status = protocol.AgentNotReady
+		return s.setState(ctx, prev, next)
+	}
+	return s.drain(ctx, c.Orgi)
+}
+
+// offline ends an agent's grace: status offline, and the visitors it served
+// back to the queue with their original enqueue time, so ahead of everyone
+// who came after them.
+func (s *Service) offline(ctx context.Context, agentID, orgi string) error {
+	prev, err := s.state(ctx, agentID, orgi)
+	if err != nil {
+		return err
+	}
+	next := prev
+	next.Status, next.Busy = protocol.AgentOffline, false
+	if err := s.setState(ctx, prev, next); err != nil {
+		return err
+	}
+	moved, err := s.store.RequeueAgentSessions(ctx, agentID)
+	if err != nil {
+		return err
+	}
+	s.log.Info("routing: agent offline", "agent", agentID, "orgi", orgi, "requeued", len(moved))
+	if len(moved) == 0 {
+		return s.counters(ctx, orgi)
+	}
+	for _, sess := range moved {
+		// A socket of the agent may linger on a node that stopped
+		// heartbeating; it must not keep showing these chats as its own.
+		if err := s.emit.ToAgent(ctx, agentID, protocol.EventTransOut, sess.Summary()); err != nil {
+			return err
+		}
+	}
+	if err := s.drain(ctx, orgi); err != nil {
+		return err
+	}
+	// Those not served at once learn they are waiting again, and where.
+	queued, err := s.store.ListQueued(ctx, orgi, drainBatch)
+	if err != nil {
+		return err
+	}
+	for i, q := range queued {
+		if slices.ContainsFunc(moved, func(m store.Session) bool { return m.ID == q.ID }) {
+			if err := s.tellQueued(ctx, q, i+1, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// state returns an agent's recorded state (not ready if none yet).
+func (s *Service) state(ctx context.Context, agentID, orgi string) (store.AgentState, error) {
+	states, err := s.store.ListAgentStates(ctx, orgi)
+	if err != nil {
+		return store.AgentState{}, err
+	}
+	if i := slices.IndexFunc(states, func(x store.AgentState) bool { return x.AgentID == agentID }); i >= 0 {
+		return states[i], nil
+	}
+	return store.AgentState{AgentID: agentID, Orgi: orgi, Status: protocol.AgentNotReady}, nil
+}
+
+// setState saves next and, when status or busy changed, logs the spell
+// that ended (for attendance figures).
+func (s *Service) setState(ctx context.Context, prev, next store.AgentState) error {
+	now := s.now()
+	if prev.Status != next.Status || prev.Busy != next.Busy {
+		if prev.StatusSince != nil {
+			if err := s.store.AppendAgentStatusLog(ctx, store.AgentStatusLog{
+				AgentID: prev.AgentID, Orgi: prev.Orgi, Status: prev.Status, Busy: prev.Busy, Since: *prev.StatusSince, Until: now,
+			}); err != nil {
+				return err
+			}
+		}
+		next.StatusSince = &now
+	}
+	next.UpdatedAt = now
+	return s.store.SaveAgentState(ctx, next)
 }
 
 // drain assigns queued visitors, oldest first, while anyone has capacity.
@@ -212,7 +390,7 @@ func (s *Service) candidates(ctx context.Context, orgi string) ([]candidate, err
 		if !ok || a.Disabled || !hasRole(a.Roles, protocol.RoleAgent) {
 			continue
 		}
-		if st.Status != protocol.AgentReady || st.Busy {
+		if st.Status != protocol.AgentReady || st.Busy || !s.pres.online(a.ID) {
 			continue
 		}
 		out = append(out, candidate{

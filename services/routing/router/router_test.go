@@ -60,6 +60,7 @@ type fixture struct {
 	st  *store.Store
 	rec *recorder
 	svc *Service
+	now time.Time
 }
 
 func newFixture(t *testing.T, tenantMax int) *fixture {
@@ -77,7 +78,27 @@ func newFixture(t *testing.T, tenantMax int) *fixture {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	return &fixture{t: t, ctx: ctx, st: st, rec: rec, svc: New(st, rec, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	f := &fixture{t: t, ctx: ctx, st: st, rec: rec, now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	f.svc = New(st, rec, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Second)
+	f.svc.now = func() time.Time { return f.now }
+	return f
+}
+
+// advance moves the clock and runs the timers, as Run's ticker would.
+func (f *fixture) advance(d time.Duration) {
+	f.t.Helper()
+	f.now = f.now.Add(d)
+	if err := f.svc.tick(f.ctx); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) connect(agentID, socketID string) {
+	f.handle(command.Command{Kind: command.AgentConnected, AgentID: agentID, SocketID: socketID, Node: "gw1"})
+}
+
+func (f *fixture) disconnect(socketID string) {
+	f.handle(command.Command{Kind: command.AgentDisconnected, SocketID: socketID, Node: "gw1"})
 }
 
 func (f *fixture) agent(name, roles string, maxUser int) string {
@@ -97,7 +118,9 @@ func (f *fixture) handle(c command.Command) {
 	}
 }
 
+// ready connects one socket of the agent and makes it ready.
 func (f *fixture) ready(agentID string) {
+	f.connect(agentID, "sock-"+agentID)
 	f.handle(command.Command{Kind: command.AgentStatus, AgentID: agentID, Status: protocol.AgentReady})
 }
 

@@ -1,0 +1,91 @@
+// Agent presence: an agent whose sockets all close keeps its chats for the
+// grace period, then goes offline; its visitors go back to the head of the
+// queue and are served by the next agent before anyone who came later.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCluster, skipReason, q } from './cluster.mjs';
+import {
+  TRANSPORTS, newVisitor, connectVisitor, connectAgent, createAgent, setStatus, adminLogin, openChat,
+  brief, closeAllClients,
+} from './client.mjs';
+
+describe('agent presence', { skip: skipReason() }, () => {
+  let c;
+  let admin;
+  const run = (fn) => (t) => c.wrap(fn)(t);
+
+  before(async () => {
+    c = await startCluster({ name: 'presence' });
+    admin = await c.guard('setup', () => adminLogin(c));
+  });
+
+  after(async () => {
+    closeAllClients();
+    await c?.stop();
+  });
+
+  test('agent sockets drop, grace elapses: visitors re-queued at the head and re-assigned', run(async () => {
+    const [gw1, gw2] = c.gw.map((g) => g.url);
+    const a = await createAgent(gw1, admin.token, { maxuser: 2 });
+    a.socket = connectAgent(gw2, a.token, { transports: TRANSPORTS.websocket, label: 'agent A@gw2', reconnection: false });
+    await a.socket.connected();
+    await setStatus(gw1, a.token, { status: 'ready' });
+
+    const visitors = [];
+    for (let i = 1; i <= 2; i++) {
+      const ident = await newVisitor(gw1);
+      const v = connectVisitor(gw1, ident, { transports: TRANSPORTS.polling, label: `visitor ${i}@gw1` });
+      await v.connected();
+      const { sid } = await openChat(v, ident, a);
+      visitors.push({ v, sid });
+    }
+    // A is full (maxuser 2): a third visitor waits.
+    const ident3 = await newVisitor(gw2);
+    const v3 = connectVisitor(gw2, ident3, { transports: TRANSPORTS.websocket, label: 'visitor 3@gw2' });
+    await v3.connected();
+    const ack3 = await v3.emitAck('new', {});
+    assert.ok(ack3?.ok, `new: ${brief(ack3)}`);
+    await v3.waitFor('status', (s) => s && s.agentserviceid === ack3.agentserviceid && s.state === 'queued', { what: 'visitor 3 queued' });
+
+    // Agent B is connected but not ready yet.
+    const b = await createAgent(gw1, admin.token, { maxuser: 2 });
+    b.socket = connectAgent(gw1, b.token, { transports: TRANSPORTS.polling, label: 'agent B@gw1' });
+    await b.socket.connected();
+
+    // A's only socket goes away; after the grace its visitors are waiting again.
+    const marks = visitors.map(({ v }) => v.mark());
+    a.socket.close();
+    for (const [i, { v, sid }] of visitors.entries()) {
+      const st = await v.waitFor('status', (s) => s && s.agentserviceid === sid && s.state === 'queued', { after: marks[i], what: `visitor ${i + 1} re-queued` });
+      assert.equal(st.num, i + 1, `re-queued visitors go first, in their original order: ${brief(st)}`);
+    }
+    assert.deepEqual(await c.sql(`SELECT status, busy FROM agent_states WHERE agent_id=${q(a.agent.id)}`), [['offline', '0']], 'agent A offline');
+    const logged = await c.sql(`SELECT status FROM agent_status_logs WHERE agent_id=${q(a.agent.id)} ORDER BY since`);
+    assert.ok(logged.some((r) => r[0] === 'ready'), `A's ready spell logged: ${JSON.stringify(logged)}`);
+
+    // B (capacity 2) becomes ready: it takes the two re-queued visitors, not the later one.
+    await setStatus(gw1, b.token, { status: 'ready' });
+    for (const { v, sid } of visitors) {
+      const st = await v.waitFor('status', (s) => s && s.agentserviceid === sid && s.state === 'assigned' && String(s.agentno) === String(b.agent.id), { what: 'assigned to B' });
+      assert.equal(st.agentserviceid, sid, 'same session: no new one');
+      await b.socket.waitFor('new', (s) => s && s.agentserviceid === sid, { what: `B gets ${sid}` });
+    }
+    const rows = await c.sql(`SELECT id, status, agentno FROM sessions WHERE id IN (${[...visitors.map((x) => x.sid), ack3.agentserviceid].map(q).join(',')}) ORDER BY created_at`);
+    assert.deepEqual(rows, [
+      [visitors[0].sid, 'inservice', String(b.agent.id)],
+      [visitors[1].sid, 'inservice', String(b.agent.id)],
+      [ack3.agentserviceid, 'inquene', ''],
+    ], 'sessions after the hand-over');
+
+    // A comes back: not ready until it says so.
+    const again = connectAgent(gw2, a.token, { transports: TRANSPORTS.websocket, label: 'agent A back' });
+    await again.connected();
+    const st = await setStatus(gw1, a.token, {});
+    assert.ok(['offline', 'notready'].includes(st.status), `A back: ${brief(st)}`);
+  }));
+
+  test('cluster stayed healthy: no crash, no panic', () => {
+    assert.deepEqual(c.problems(), []);
+  });
+});
