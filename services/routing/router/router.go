@@ -65,8 +65,9 @@ type Service struct {
 	now   func() time.Time
 	grace time.Duration
 
-	mu   sync.Mutex
-	pres *presence
+	mu    sync.Mutex
+	pres  *presence
+	dirty map[string]bool // tenants whose counters changed since the last flush
 }
 
 // New returns a Service; agentGrace 0 means DefaultAgentGrace.
@@ -75,7 +76,7 @@ func New(st Store, em Emitter, log *slog.Logger, agentGrace time.Duration) *Serv
 		agentGrace = DefaultAgentGrace
 	}
 	return &Service{
-		store: st, emit: em, log: log, grace: agentGrace, pres: newPresence(),
+		store: st, emit: em, log: log, grace: agentGrace, pres: newPresence(), dirty: make(map[string]bool),
 		now: func() time.Time { return time.Now().UTC() },
 	}
 }
@@ -87,18 +88,49 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.expectAgentsBack(ctx); err != nil {
 		return err
 	}
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
+	timers := time.NewTicker(time.Second)
+	defer timers.Stop()
+	counters := time.NewTicker(counterInterval)
+	defer counters.Stop()
 	for {
+		var err error
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
-			if err := s.tick(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("routing: timers", "err", err)
-			}
+		case <-timers.C:
+			err = s.tick(ctx)
+		case <-counters.C:
+			err = s.flushCounters(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("routing: timers", "err", err)
 		}
 	}
+}
+
+// counterInterval paces the agents' live counters: a burst of changes in a
+// tenant costs one `status` per interval, not one per change.
+const counterInterval = 250 * time.Millisecond
+
+// countersChanged notes that a tenant's figures changed. s.mu must be held.
+func (s *Service) countersChanged(orgi string) { s.dirty[orgi] = true }
+
+// flushCounters sends each changed tenant's figures once.
+func (s *Service) flushCounters(ctx context.Context) error {
+	s.mu.Lock()
+	tenants := make([]string, 0, len(s.dirty))
+	for orgi := range s.dirty {
+		tenants = append(tenants, orgi)
+	}
+	clear(s.dirty)
+	s.mu.Unlock()
+	var errs []error
+	for _, orgi := range tenants {
+		if err := s.counters(ctx, orgi); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Service) expectAgentsBack(ctx context.Context) error {
@@ -185,7 +217,8 @@ func (s *Service) visitorRequest(ctx context.Context, sessionID string) error {
 		if _, err := s.assign(ctx, sess, c.AgentID); err != nil {
 			return err
 		}
-		return s.counters(ctx, sess.Orgi)
+		s.countersChanged(sess.Orgi)
+		return nil
 	}
 	queued, err := s.store.ListQueued(ctx, sess.Orgi, drainBatch)
 	if err != nil {
@@ -198,7 +231,8 @@ func (s *Service) visitorRequest(ctx context.Context, sessionID string) error {
 	if err := s.tellQueued(ctx, sess, pos, len(cands) == 0); err != nil {
 		return err
 	}
-	return s.counters(ctx, sess.Orgi)
+	s.countersChanged(sess.Orgi)
+	return nil
 }
 
 func (s *Service) agentStatus(ctx context.Context, c command.Command) error {
@@ -263,7 +297,7 @@ func (s *Service) offline(ctx context.Context, agentID, orgi string) error {
 	}
 	s.log.Info("routing: agent offline", "agent", agentID, "orgi", orgi, "requeued", len(moved))
 	if len(moved) == 0 {
-		return s.counters(ctx, orgi)
+		return nil
 	}
 	for _, sess := range moved {
 		// A socket of the agent may linger on a node that stopped
@@ -315,6 +349,7 @@ func (s *Service) setState(ctx context.Context, prev, next store.AgentState) err
 			}
 		}
 		next.StatusSince = &now
+		s.countersChanged(next.Orgi)
 	}
 	next.UpdatedAt = now
 	return s.store.SaveAgentState(ctx, next)
@@ -358,7 +393,8 @@ func (s *Service) drain(ctx context.Context, orgi string) error {
 			}
 		}
 	}
-	return s.counters(ctx, orgi)
+	s.countersChanged(orgi)
+	return nil
 }
 
 // candidates are the tenant's routable agents: role agent, enabled, ready and

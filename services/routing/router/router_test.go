@@ -244,9 +244,40 @@ func TestRepeatedCommandsAreHarmless(t *testing.T) {
 	if f.session(s2.ID).Status != protocol.SessionInQueue {
 		t.Fatal("tenant capacity 1 exceeded")
 	}
+	if err := f.svc.flushCounters(f.ctx); err != nil {
+		t.Fatal(err)
+	}
 	counters := f.rec.find("t:o", protocol.EventStatus)
 	last := counters[len(counters)-1].(protocol.AgentCounters)
 	if last.Agents != 1 || last.Users != 1 || last.InQueue != 1 {
 		t.Fatalf("counters: %+v", last)
+	}
+}
+
+func TestCountersAreCoalesced(t *testing.T) {
+	f := newFixture(t, 0)
+	a := f.agent("a", "agent", 5)
+	f.ready(a)
+	for i := range 20 {
+		f.visitor(fmt.Sprint("burst", i), f.now.Add(time.Duration(i)*time.Millisecond))
+	}
+	if n := len(f.rec.find("t:o", protocol.EventStatus)); n != 0 {
+		t.Fatalf("%d counter events before the flush; a burst must not be a storm", n)
+	}
+	if err := f.svc.flushCounters(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := f.rec.find("t:o", protocol.EventStatus)
+	if len(got) != 1 {
+		t.Fatalf("%d counter events for one flush, want 1", len(got))
+	}
+	if c := got[0].(protocol.AgentCounters); c.Agents != 1 || c.Users != 5 || c.InQueue != 15 {
+		t.Fatalf("counters %+v; want 1 agent, 5 served, 15 waiting", c)
+	}
+	if err := f.svc.flushCounters(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.rec.find("t:o", protocol.EventStatus)); n != 1 {
+		t.Fatal("a flush with no change sent counters again")
 	}
 }
