@@ -191,11 +191,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}()
 	}
 	start("sockets", func() error { return sockets.Run(ctx) })
-	start("broker", func() error {
-		return b.broker.Subscribe(ctx, func(m broker.Message) {
-			sockets.EmitLocal(m.Namespace, m.Room, m.Except, m.Event, m.Data)
-		})
-	})
+	start("broker", func() error { return b.broker.Subscribe(ctx, chatSvc.Deliver) })
 	start("heartbeat", func() error { return chatSvc.RunHeartbeat(ctx) })
 	if cfg.Routing == "embedded" {
 		routing := router.New(st, emitter, log.With("component", "routing"), cfg.AgentGrace)

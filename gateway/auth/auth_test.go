@@ -3,26 +3,19 @@ package auth
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
+	"github.com/kefu-im/kefu/pkg/store/storetest"
 )
 
 func newService(t *testing.T) (*Service, *store.Store, *time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "k.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.SQLite(t)
 	hash, _ := identity.HashPassword("pw1234")
 	if err := st.CreateAgent(ctx, &store.Agent{Orgi: "o", Username: "amy", PasswordHash: hash, Nickname: "Amy", Roles: "agent,supervisor"}, nil); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/gateway/sio"
+	"github.com/kefu-im/kefu/pkg/broker"
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/protocol"
@@ -59,8 +60,9 @@ const draftInterval = 300 * time.Millisecond
 // Service serves the chat namespaces.
 type Service struct {
 	Deps
-	drafts *throttle
-	agents agentSockets
+	drafts  *throttle
+	agents  agentSockets
+	sockets *sio.Server // set by Register
 }
 
 // New returns a Service.
@@ -70,6 +72,7 @@ func New(d Deps) *Service {
 
 // Register installs the namespaces' handlers on srv.
 func (s *Service) Register(srv *sio.Server) {
+	s.sockets = srv
 	user := srv.Namespace(protocol.NamespaceUser)
 	user.OnConnect(s.visitorConnect)
 	sio.Handle(user, protocol.EventNew, s.visitorNew)
@@ -79,6 +82,17 @@ func (s *Service) Register(srv *sio.Server) {
 	agent.OnConnect(s.agentConnect)
 	agent.OnDisconnect(s.agentDisconnect)
 	sio.Handle(agent, protocol.EventMessage, s.agentMessage)
+}
+
+// Deliver hands a message published anywhere in the cluster to this node's
+// sockets. A `leave` ends the login it is addressed to: after it, those
+// sockets are disconnected, so an ended login cannot go on acting through a
+// socket it opened earlier.
+func (s *Service) Deliver(m broker.Message) {
+	s.sockets.EmitLocal(m.Namespace, m.Room, m.Except, m.Event, m.Data)
+	if m.Namespace == protocol.NamespaceAgent && m.Event == protocol.EventLeave {
+		s.sockets.DisconnectLocal(m.Namespace, m.Room)
+	}
 }
 
 // Close stops pending draft deliveries.

@@ -166,6 +166,28 @@ describe('identity and isolation', { skip: skipReason() }, () => {
     expectStatus(await http(gw, 'POST', '/api/v1/admin/agents', { token: other.token, body: { username: uid('x'), password: 'pw-123456', nickname: 'x' } }), 403, 'agent creating an agent');
   }));
 
+  test('logout ends that login everywhere: its sockets on both nodes get leave and are disconnected; other logins stay', run(async () => {
+    const [gw1, gw2] = c.gw.map((g) => g.url);
+    const a = await createAgent(gw1, admin.token);
+    const second = expectStatus(await http(gw1, 'POST', '/api/v1/auth/login', { body: { username: a.username, password: a.password } }), 200, 'second login');
+    const s1 = connectAgent(gw1, a.token, { transports: TRANSPORTS.websocket, label: 'login 1@gw1', reconnection: false });
+    const s2 = connectAgent(gw2, a.token, { transports: TRANSPORTS.polling, label: 'login 1@gw2', reconnection: false });
+    const keep = connectAgent(gw2, second.token, { transports: TRANSPORTS.websocket, label: 'login 2@gw2', reconnection: false });
+    await Promise.all([s1.connected(), s2.connected(), keep.connected()]);
+    expectStatus(await http(gw2, 'POST', '/api/v1/auth/logout', { token: a.token }), [200, 204], 'logout');
+    for (const s of [s1, s2]) {
+      const leave = await s.waitFor('leave', () => true, { what: `${s.label}: leave` });
+      assert.equal(leave?.reason, 'logout', `leave payload: ${brief(leave)}`);
+      await s.waitEvent('disconnect', () => true, { what: `${s.label}: disconnected after leave` });
+    }
+    assert.equal(keep.count('leave'), 0, 'the other login got leave');
+    assert.equal(keep.count('disconnect'), 0, 'the other login was disconnected');
+    // The ended login's token no longer opens a socket.
+    const again = connectAgent(gw1, a.token, { transports: TRANSPORTS.websocket, label: 'after logout', reconnection: false });
+    const refused = await again.waitFor('refused', () => true, { what: 'refused after logout' });
+    assert.equal(refused?.code, 'unauthorized', `refusal: ${brief(refused)}`);
+  }));
+
   test('cluster stayed healthy: no crash, no panic', () => {
     assert.deepEqual(c.problems(), []);
   });

@@ -410,6 +410,22 @@ func (s *Server) EmitLocal(namespace, room, except, event string, data json.RawM
 	return n
 }
 
+// DisconnectLocal closes the connections of this node's sockets in room of
+// namespace once what is already queued for them has been written, and
+// returns how many it closes. The cluster uses it to end a login everywhere:
+// emit `leave` to the login's room, then disconnect the room.
+func (s *Server) DisconnectLocal(namespace, room string) int {
+	ns := s.lookupNamespace(namespace)
+	if ns == nil || room == "" {
+		return 0
+	}
+	socks := ns.targets(room)
+	for _, sock := range socks {
+		sock.closeWhenSent()
+	}
+	return len(socks)
+}
+
 // Count returns how many sockets of namespace on this node are connected
 // (their OnConnect succeeded and they have not disconnected).
 func (s *Server) Count(namespace string) int {

@@ -738,3 +738,31 @@ func TestHoldKeepsLiveTrafficBehindReplay(t *testing.T) {
 		}
 	}
 }
+
+func TestDisconnectLocalAfterQueuedPackets(t *testing.T) {
+	ts, f := userServer(t, Config{})
+	c := wsUser(t, ts, nil)
+	s := f.socket(t)
+	s.Join("login")
+	other := pollUser(t, ts, nil)
+	f.socket(t)
+	ts.srv.EmitLocal(nsUser, "login", "", protocol.EventLeave, json.RawMessage(`{"reason":"logout"}`))
+	if n := ts.srv.DisconnectLocal(nsUser, "login"); n != 1 {
+		t.Fatalf("DisconnectLocal = %d, want 1", n)
+	}
+	if name, data := c.event(nsUser); name != protocol.EventLeave || string(data) != `{"reason":"logout"}` {
+		t.Fatalf("got %s %s before the close, want leave", name, data)
+	}
+	c.waitClosed()
+	if r := f.disconnected(t, s.ID()); r != ReasonServerDisconnect {
+		t.Fatalf("reason %q", r)
+	}
+	// Others are untouched.
+	ts.srv.EmitLocal(nsUser, "", "", "ping", json.RawMessage(`1`))
+	if name, _ := other.event(nsUser); name != "ping" {
+		t.Fatalf("other client got %q", name)
+	}
+	if n := ts.srv.DisconnectLocal(nsUser, "nobody"); n != 0 {
+		t.Fatalf("empty room closed %d", n)
+	}
+}

@@ -89,6 +89,7 @@ type heldPacket struct {
 type outPacket struct {
 	data       []byte
 	closeAfter bool // close the connection once this packet is written
+	closeOnly  bool // no packet: close the connection when the drain gets here
 }
 
 func newSocket(ns *Namespace, w *wire, c socketio.Conn, k uint64) *Socket {
@@ -247,6 +248,22 @@ func (s *Socket) deliverLive(event string, data json.RawMessage, pkt []byte) boo
 	return s.enqueue(pkt)
 }
 
+// closeWhenSent closes the connection once everything queued before it has
+// been written (e.g. `leave`, then goodbye).
+func (s *Socket) closeWhenSent() {
+	s.mu.Lock()
+	if s.finished || s.refused {
+		s.mu.Unlock()
+		return
+	}
+	s.queue = append(s.queue, outPacket{closeOnly: true})
+	start := s.startDrainLocked()
+	s.mu.Unlock()
+	if start {
+		s.srv.tasks.goFunc(s.drain)
+	}
+}
+
 // enqueue queues one encoded packet; false if the socket does not take it.
 func (s *Socket) enqueue(pkt []byte) bool {
 	s.mu.Lock()
@@ -310,6 +327,10 @@ func (s *Socket) drain() {
 		}
 		s.mu.Unlock()
 
+		if p.closeOnly {
+			s.closeConn(ReasonServerDisconnect)
+			continue // the loop ends on finished
+		}
 		if err := writePacket(eio, p.data); err != nil {
 			s.srv.log.Debug("sio: write failed", "socket", s.id, "err", err)
 			s.closeConn(ReasonTransportError)

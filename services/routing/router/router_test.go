@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
+	"github.com/kefu-im/kefu/pkg/store/storetest"
 )
 
 type sent struct {
@@ -66,14 +66,7 @@ type fixture struct {
 func newFixture(t *testing.T, tenantMax int) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "k.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.SQLite(t)
 	if err := st.CreateTenant(ctx, &store.Tenant{ID: "o", Name: "O", MaxUser: tenantMax}); err != nil {
 		t.Fatal(err)
 	}

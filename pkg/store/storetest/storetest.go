@@ -1,0 +1,26 @@
+// Package storetest gives other packages' tests a real, migrated store: an
+// SQLite file in the test's temporary directory. Only tests import it.
+package storetest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+// SQLite opens and migrates a fresh store, closed when the test ends.
+func SQLite(t testing.TB) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "kefu.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
