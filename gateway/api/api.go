@@ -41,6 +41,8 @@ type Store interface {
 	CreateSkill(ctx context.Context, s *store.SkillGroup) error
 	ListSkills(ctx context.Context, orgi string) ([]store.SkillGroup, error)
 	ListAgentStates(ctx context.Context, orgi string) ([]store.AgentState, error)
+	SessionConfigs(ctx context.Context, orgi string) ([]store.SessionConfig, error)
+	SaveSessionConfig(ctx context.Context, c store.SessionConfig) error
 	CountInService(ctx context.Context, orgi string) (map[string]int, error)
 }
 
@@ -101,6 +103,8 @@ func (a *API) Register(e *echo.Echo) {
 	admin.POST("/sites", a.createSite)
 	admin.GET("/sites", a.listSites)
 	admin.PUT("/sites/:appid", a.updateSite)
+	admin.GET("/sessionconfig", a.getSessionConfig)
+	admin.PUT("/sessionconfig", a.putSessionConfig)
 }
 
 // ErrorHandler writes every error as {error: {code, message}} with the

@@ -273,3 +273,36 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Fatalf("update unknown site: %d", r.StatusCode)
 	}
 }
+
+func TestSessionConfigEndpoints(t *testing.T) {
+	e := newEnv(t, 30)
+	admin, agent := e.login("admin"), e.login("agent")
+	var eb errBody
+	if r := e.do("PUT", "/api/v1/admin/sessionconfig", agent, "", map[string]any{"distribution": "idle"}, &eb); r.StatusCode != 403 {
+		t.Fatalf("agent changing settings: %d", r.StatusCode)
+	}
+	for _, bad := range []map[string]any{{"distribution": "random"}, {"maxuser": -1}, {"initmaxuser": 5000}} {
+		if r := e.do("PUT", "/api/v1/admin/sessionconfig", admin, "", bad, &eb); r.StatusCode != 400 {
+			t.Fatalf("%v accepted: %d", bad, r.StatusCode)
+		}
+	}
+	if r := e.do("PUT", "/api/v1/admin/sessionconfig", admin, "", map[string]any{"skill": "nope", "maxuser": 3}, &eb); r.StatusCode != 404 {
+		t.Fatalf("unknown skill: %d", r.StatusCode)
+	}
+	var sk map[string]any
+	e.do("POST", "/api/v1/admin/skills", admin, "", map[string]any{"name": "VIP"}, &sk)
+	for _, body := range []map[string]any{
+		{"distribution": "round", "lastagent": true, "maxuser": 4, "initmaxuser": 2},
+		{"skill": sk["id"], "distribution": "idle"},
+	} {
+		if r := e.do("PUT", "/api/v1/admin/sessionconfig", admin, "", body, nil); r.StatusCode != 200 {
+			t.Fatalf("save %v: %d", body, r.StatusCode)
+		}
+	}
+	var got []sessionConfig
+	e.do("GET", "/api/v1/admin/sessionconfig", admin, "", nil, &got)
+	if len(got) != 2 || got[0].Skill != "" || got[0].Distribution != "round" || got[0].LastAgent == nil || !*got[0].LastAgent ||
+		got[0].MaxUser != 4 || got[1].Skill != sk["id"] || got[1].Distribution != "idle" || got[1].LastAgent != nil {
+		t.Fatalf("settings: %+v", got)
+	}
+}

@@ -24,6 +24,8 @@ type visitor struct {
 	nickname string
 	// page and client facts from the connect query, copied into the session.
 	title, url, referrer, osName, browser, ip string
+	// skill group and agent the visitor asked for (widget links, invites).
+	skill, agent string
 }
 
 func visitorOf(sock *sio.Socket) *visitor {
@@ -67,6 +69,8 @@ func (s *Service) visitorConnect(ctx context.Context, sock *sio.Socket) error {
 		osName:   clip(q.Get("osname"), 64),
 		browser:  clip(q.Get("browser"), 64),
 		ip:       sock.RemoteAddr(),
+		skill:    clip(q.Get("skill"), 32),
+		agent:    clip(q.Get("agent"), 32),
 	}
 	if v.nickname == "" {
 		v.nickname = "Guest_" + userID[:min(6, len(userID))]
@@ -193,6 +197,7 @@ func (s *Service) visitorNew(ctx context.Context, sock *sio.Socket, p protocol.N
 		Orgi: v.site.Orgi, AppID: v.site.AppID, UserID: v.userID, Status: protocol.SessionInQueue,
 		Nickname: v.nickname, Name: p.Name, Phone: p.Phone, Email: p.Email, Memo: p.Memo,
 		Title: v.title, URL: v.url, Referrer: v.referrer, OSName: v.osName, Browser: v.browser, IP: v.ip,
+		Skill: v.skill, Agent: v.agent,
 	}
 	switch err := s.Store.CreateSession(ctx, &sess); {
 	case errors.Is(err, store.ErrConflict):

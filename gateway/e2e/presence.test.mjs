@@ -6,7 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, skipReason, q } from './cluster.mjs';
 import {
-  TRANSPORTS, newVisitor, connectVisitor, connectAgent, createAgent, setStatus, adminLogin, openChat,
+  TRANSPORTS, uid, http, expectStatus, login, newVisitor, connectVisitor, connectAgent, createAgent, setStatus, adminLogin, openChat,
   brief, closeAllClients,
 } from './client.mjs';
 
@@ -83,6 +83,31 @@ describe('agent presence', { skip: skipReason() }, () => {
     await again.connected();
     const st = await setStatus(gw1, a.token, {});
     assert.ok(['offline', 'notready'].includes(st.status), `A back: ${brief(st)}`);
+  }));
+
+  test('skill groups: a visitor who asks for a skill goes to an agent of that group, across nodes', run(async () => {
+    const [gw1, gw2] = c.gw.map((g) => g.url);
+    const sk = expectStatus(await http(gw1, 'POST', '/api/v1/admin/skills', { token: admin.token, body: { name: uid('Sales') } }), [200, 201], 'create skill');
+    const username = uid('sales');
+    const made = expectStatus(await http(gw1, 'POST', '/api/v1/admin/agents', { token: admin.token, body: { username, password: 'pw-123456', nickname: 'Sales agent', skills: [sk.id] } }), [200, 201], 'create agent in skill');
+    const inSkill = await login(gw1, username, 'pw-123456');
+    const outside = await createAgent(gw1, admin.token);
+    for (const [a, gw] of [[inSkill, gw2], [outside, gw1]]) {
+      a.socket = connectAgent(gw, a.token, { transports: TRANSPORTS.websocket, label: `agent ${a.agent.username}` });
+      await a.socket.connected();
+      await setStatus(gw1, a.token, { status: 'ready' });
+    }
+    // The agent outside the group is idler and less loaded: only the skill can send the visitor to the other.
+    for (let i = 0; i < 2; i++) {
+      const ident = await newVisitor(gw1);
+      const v = connectVisitor(gw1, ident, { transports: TRANSPORTS.polling, query: { skill: sk.id }, label: `sales visitor ${i}` });
+      await v.connected();
+      const ack = await v.emitAck('new', {});
+      assert.ok(ack?.ok, `new: ${brief(ack)}`);
+      const st = await v.waitFor('status', (s) => s && s.agentserviceid === ack.agentserviceid && s.state === 'assigned', { what: 'assigned in the skill group' });
+      assert.equal(String(st.agentno), String(made.id), `skill visitor went to ${st.agentno}`);
+    }
+    assert.deepEqual(await c.sql(`SELECT COUNT(*) FROM sessions WHERE skill=${q(sk.id)} AND agentno=${q(made.id)}`), [['2']], 'sessions of the group');
   }));
 
   test('cluster stayed healthy: no crash, no panic', () => {

@@ -31,6 +31,9 @@ const (
 	VisitorLeft = "visitor.left"
 	// SessionEnd ends session SessionID (by EndBy).
 	SessionEnd = "session.end"
+	// ConfigChanged says tenant Orgi's routing settings or agents changed
+	// (capacity may have grown): serve the queue.
+	ConfigChanged = "config.changed"
 )
 
 // HeartbeatInterval is how often a gateway sends NodeAlive.

@@ -70,6 +70,20 @@ const (
 	AgentOffline  = "offline"
 )
 
+// Distribution policies of the routing settings (UCKeFu
+// SessionConfig.distribution).
+const (
+	// DistributionLeast: fewest chats first, ties to the agent idle longest
+	// (UCKeFu 1, 坐席平均分配). The default.
+	DistributionLeast = "least"
+	// DistributionIdle: the agent longest without an assignment first, ties
+	// to the fewest chats (UCKeFu 0, 空闲坐席优先).
+	DistributionIdle = "idle"
+	// DistributionRound: agents in turn, in a fixed order, starting after
+	// the one served last.
+	DistributionRound = "round"
+)
+
 // Roles.
 const (
 	RoleAgent      = "agent"

@@ -31,6 +31,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "initial schema", migrateV1},
 	{2, "agent status log", migrateV2},
+	{3, "session configs and requested agent", migrateV3},
 }
 
 // migrationLock is a MySQL named lock: server-wide, held by a connection,
@@ -229,6 +230,44 @@ type v2AgentStatusLog struct {
 }
 
 func (v2AgentStatusLog) TableName() string { return "agent_status_logs" }
+
+// migrateV3 adds routing settings and the agent a visitor asked for.
+func migrateV3(tx *gorm.DB, isMySQL bool) error {
+	if isMySQL {
+		tx = tx.Set("gorm:table_options", mysqlTableOptions)
+	}
+	m := tx.Migrator()
+	if !m.HasTable(&v3SessionConfig{}) {
+		if err := m.CreateTable(&v3SessionConfig{}); err != nil {
+			return fmt.Errorf("create session_configs: %w", err)
+		}
+	}
+	if !m.HasColumn(&v3Session{}, "Agent") {
+		if err := m.AddColumn(&v3Session{}, "Agent"); err != nil {
+			return fmt.Errorf("add sessions.agent: %w", err)
+		}
+	}
+	return nil
+}
+
+type v3SessionConfig struct {
+	Orgi         string `gorm:"primaryKey;size:32"`
+	Skill        string `gorm:"primaryKey;size:32"`
+	Distribution string `gorm:"size:16;not null;default:''"`
+	LastAgent    *bool
+	MaxUser      int `gorm:"not null;default:0"`
+	InitMaxUser  int `gorm:"not null;default:0"`
+	UpdatedAt    time.Time
+}
+
+func (v3SessionConfig) TableName() string { return "session_configs" }
+
+type v3Session struct {
+	ID    string `gorm:"primaryKey;size:32"`
+	Agent string `gorm:"size:32;not null;default:'';column:agent"`
+}
+
+func (v3Session) TableName() string { return "sessions" }
 
 // Frozen copies of the version-1 models; see the migration comment above.
 

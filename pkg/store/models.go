@@ -81,12 +81,15 @@ type Visitor struct {
 // Session is one service of one visitor (UCKeFu AgentService): created by
 // `new`, queued, served, ended. LastSeq is the last allocated message seq.
 type Session struct {
-	ID       string `gorm:"primaryKey;size:32"`
-	Orgi     string `gorm:"size:32;not null;index:idx_sessions_queue,priority:1;index:idx_sessions_agent,priority:1"`
-	AppID    string `gorm:"size:32;not null;column:appid;index:idx_sessions_visitor,priority:1"`
-	UserID   string `gorm:"size:64;not null;column:userid;index:idx_sessions_visitor,priority:2"`
-	AgentNo  string `gorm:"size:32;not null;default:'';column:agentno;index:idx_sessions_agent,priority:3;index:idx_sessions_agentno,priority:1"`
-	Skill    string `gorm:"size:32;not null;default:''"`
+	ID      string `gorm:"primaryKey;size:32"`
+	Orgi    string `gorm:"size:32;not null;index:idx_sessions_queue,priority:1;index:idx_sessions_agent,priority:1"`
+	AppID   string `gorm:"size:32;not null;column:appid;index:idx_sessions_visitor,priority:1"`
+	UserID  string `gorm:"size:64;not null;column:userid;index:idx_sessions_visitor,priority:2"`
+	AgentNo string `gorm:"size:32;not null;default:'';column:agentno;index:idx_sessions_agent,priority:3;index:idx_sessions_agentno,priority:1"`
+	Skill   string `gorm:"size:32;not null;default:''"`
+	// Agent is the agent the visitor asked for (UCKeFu's `agent` query),
+	// served first when ready; AgentNo is who serves.
+	Agent    string `gorm:"size:32;not null;default:'';column:agent"`
 	Status   string `gorm:"size:16;not null;index:idx_sessions_queue,priority:2;index:idx_sessions_agent,priority:2;index:idx_sessions_agentno,priority:2"`
 	Nickname string `gorm:"size:64;not null;default:''"`
 	Name     string `gorm:"size:64;not null;default:''"`
@@ -166,4 +169,16 @@ type AgentStatusLog struct {
 	Since   time.Time `gorm:"not null;index:idx_status_log_agent,priority:3"`
 	Until   time.Time `gorm:"not null"`
 	Seconds int64     `gorm:"not null"`
+}
+
+// SessionConfig is a tenant's routing settings (Skill empty) or a skill
+// group's overrides (UCKeFu SessionConfig). Zero values inherit.
+type SessionConfig struct {
+	Orgi         string `gorm:"primaryKey;size:32"`
+	Skill        string `gorm:"primaryKey;size:32"`
+	Distribution string `gorm:"size:16;not null;default:''"` // idle | least | round; '' inherits
+	LastAgent    *bool  // serve a returning visitor by their last agent first; nil inherits
+	MaxUser      int    `gorm:"not null;default:0"`
+	InitMaxUser  int    `gorm:"not null;default:0"`
+	UpdatedAt    time.Time
 }

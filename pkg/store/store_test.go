@@ -288,7 +288,7 @@ func TestSchemaMatchesModels(t *testing.T) {
 		m := s.db.Migrator()
 		for _, model := range []any{
 			&Tenant{}, &Site{}, &Agent{}, &SkillGroup{}, &AgentSkill{}, &Token{},
-			&Visitor{}, &Session{}, &Message{}, &AgentState{}, &Setting{}, &AgentStatusLog{},
+			&Visitor{}, &Session{}, &Message{}, &AgentState{}, &Setting{}, &AgentStatusLog{}, &SessionConfig{},
 		} {
 			stmt := s.db.Model(model).Statement
 			if err := stmt.Parse(model); err != nil {

@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 func SQLite(t testing.TB) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "kefu.db")})
+	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "kefu.db"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

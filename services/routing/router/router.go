@@ -36,6 +36,10 @@ type Store interface {
 	SaveAgentState(ctx context.Context, st store.AgentState) error
 	AppendAgentStatusLog(ctx context.Context, l store.AgentStatusLog) error
 	RequeueAgentSessions(ctx context.Context, agentNo string) ([]store.Session, error)
+	TenantAgentSkills(ctx context.Context, orgi string) (map[string][]string, error)
+	ListSkills(ctx context.Context, orgi string) ([]store.SkillGroup, error)
+	SessionConfigs(ctx context.Context, orgi string) ([]store.SessionConfig, error)
+	LastAgents(ctx context.Context, appid, userid string, limit int) ([]string, error)
 }
 
 // Emitter reaches sockets anywhere in the cluster.
@@ -185,8 +189,8 @@ func (s *Service) Handle(ctx context.Context, c command.Command) error {
 		err = s.visitorRequest(ctx, c.SessionID)
 	case command.AgentStatus:
 		err = s.agentStatus(ctx, c)
-	case command.SessionEnd:
-		// The gateway has ended the session; capacity freed, so serve the queue.
+	case command.SessionEnd, command.ConfigChanged:
+		// Capacity may have freed or grown: serve the queue.
 		err = s.drain(ctx, c.Orgi)
 	default:
 		s.log.Warn("routing: unknown command dropped", "kind", c.Kind, "id", c.ID)
@@ -209,11 +213,15 @@ func (s *Service) visitorRequest(ctx context.Context, sessionID string) error {
 	if sess.Status != protocol.SessionInQueue {
 		return nil
 	}
-	cands, err := s.candidates(ctx, sess.Orgi)
+	v, err := s.view(ctx, sess.Orgi)
 	if err != nil {
 		return err
 	}
-	if c, ok := pick(cands); ok {
+	c, ok, err := s.choose(ctx, v, sess)
+	if err != nil {
+		return err
+	}
+	if ok {
 		if _, err := s.assign(ctx, sess, c.AgentID); err != nil {
 			return err
 		}
@@ -224,11 +232,11 @@ func (s *Service) visitorRequest(ctx context.Context, sessionID string) error {
 	if err != nil {
 		return err
 	}
-	pos := slices.IndexFunc(queued, func(q store.Session) bool { return q.ID == sess.ID }) + 1
-	if pos == 0 {
+	pos, ok := v.positions(queued)[sess.ID]
+	if !ok {
 		pos = len(queued) + 1
 	}
-	if err := s.tellQueued(ctx, sess, pos, len(cands) == 0); err != nil {
+	if err := s.tellQueued(ctx, sess, pos, len(v.cands) == 0); err != nil {
 		return err
 	}
 	s.countersChanged(sess.Orgi)
@@ -314,9 +322,14 @@ func (s *Service) offline(ctx context.Context, agentID, orgi string) error {
 	if err != nil {
 		return err
 	}
-	for i, q := range queued {
+	v, err := s.view(ctx, orgi)
+	if err != nil {
+		return err
+	}
+	pos := v.positions(queued)
+	for _, q := range queued {
 		if slices.ContainsFunc(moved, func(m store.Session) bool { return m.ID == q.ID }) {
-			if err := s.tellQueued(ctx, q, i+1, false); err != nil {
+			if err := s.tellQueued(ctx, q, pos[q.ID], false); err != nil {
 				return err
 			}
 		}
@@ -355,92 +368,46 @@ func (s *Service) setState(ctx context.Context, prev, next store.AgentState) err
 	return s.store.SaveAgentState(ctx, next)
 }
 
-// drain assigns queued visitors, oldest first, while anyone has capacity.
+// drain assigns queued visitors, oldest first within each skill group,
+// while anyone who may take them has capacity; those still waiting hear
+// their new positions.
 func (s *Service) drain(ctx context.Context, orgi string) error {
 	queued, err := s.store.ListQueued(ctx, orgi, drainBatch)
 	if err != nil {
 		return err
 	}
-	cands, err := s.candidates(ctx, orgi)
+	v, err := s.view(ctx, orgi)
 	if err != nil {
 		return err
 	}
-	served := 0
+	var waiting []store.Session
 	for _, sess := range queued {
-		c, ok := pick(cands)
+		c, ok, err := s.choose(ctx, v, sess)
+		if err != nil {
+			return err
+		}
 		if !ok {
-			break
+			waiting = append(waiting, sess)
+			continue
 		}
 		assigned, err := s.assign(ctx, sess, c.AgentID)
 		if err != nil {
 			return err
 		}
 		if assigned {
-			served++
-			for i := range cands {
-				if cands[i].AgentID == c.AgentID {
-					cands[i].Load++
-					cands[i].LastAssigned = s.now()
-				}
-			}
+			v.assigned(c.AgentID, s.now())
 		}
 	}
-	// Everyone still waiting moved up by `served` places.
-	if served > 0 {
-		for i, sess := range queued[served:] {
-			if err := s.tellQueued(ctx, sess, i+1, false); err != nil {
+	if len(waiting) < len(queued) {
+		pos := v.positions(waiting)
+		for _, sess := range waiting {
+			if err := s.tellQueued(ctx, sess, pos[sess.ID], false); err != nil {
 				return err
 			}
 		}
 	}
 	s.countersChanged(orgi)
 	return nil
-}
-
-// candidates are the tenant's routable agents: role agent, enabled, ready and
-// not busy, with their load and capacity.
-func (s *Service) candidates(ctx context.Context, orgi string) ([]candidate, error) {
-	tenant, err := s.store.GetTenant(ctx, orgi)
-	if err != nil {
-		return nil, err
-	}
-	agents, err := s.store.ListAgents(ctx, orgi)
-	if err != nil {
-		return nil, err
-	}
-	states, err := s.store.ListAgentStates(ctx, orgi)
-	if err != nil {
-		return nil, err
-	}
-	load, err := s.store.CountInService(ctx, orgi)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[string]store.Agent, len(agents))
-	for _, a := range agents {
-		byID[a.ID] = a
-	}
-	var out []candidate
-	for _, st := range states {
-		a, ok := byID[st.AgentID]
-		if !ok || a.Disabled || !hasRole(a.Roles, protocol.RoleAgent) {
-			continue
-		}
-		if st.Status != protocol.AgentReady || st.Busy || !s.pres.online(a.ID) {
-			continue
-		}
-		out = append(out, candidate{
-			AgentID:      a.ID,
-			Load:         load[a.ID],
-			Max:          capacity(a.MaxUser, tenant.MaxUser),
-			LastAssigned: st.LastAssigned,
-		})
-	}
-	return out, nil
-}
-
-func hasRole(roles, role string) bool {
-	return slices.Contains(strings.Split(roles, ","), role)
 }
 
 // assign hands sess to agentID if it is still queued, and tells both sides.

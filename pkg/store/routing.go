@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm/clause"
+)
+
+// TenantAgentSkills returns, for each of the tenant's agents that belongs to
+// any skill group, the groups' ids.
+func (s *Store) TenantAgentSkills(ctx context.Context, orgi string) (map[string][]string, error) {
+	var rows []AgentSkill
+	err := s.db.WithContext(ctx).Model(&AgentSkill{}).
+		Joins("JOIN agents ON agents.id = agent_skills.agent_id").
+		Where("agents.orgi = ?", orgi).Order("agent_skills.agent_id, agent_skills.skill_id").
+		Select("agent_skills.agent_id, agent_skills.skill_id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: agent skills of %s: %w", orgi, err)
+	}
+	out := make(map[string][]string)
+	for _, r := range rows {
+		out[r.AgentID] = append(out[r.AgentID], r.SkillID)
+	}
+	return out, nil
+}
+
+// LastAgents returns the agents who served the visitor before, most recent
+// first, each once.
+func (s *Store) LastAgents(ctx context.Context, appid, userid string, limit int) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Model(&Session{}).
+		Where("appid = ? AND userid = ? AND agentno <> ''", appid, userid).
+		Group("agentno").Order("MAX(created_at) DESC").Limit(limit).Pluck("agentno", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: last agents of %s/%s: %w", appid, userid, err)
+	}
+	return out, nil
+}
+
+// SessionConfigs returns the tenant's routing settings: its own (Skill
+// empty) and its skill groups' overrides.
+func (s *Store) SessionConfigs(ctx context.Context, orgi string) ([]SessionConfig, error) {
+	var out []SessionConfig
+	if err := s.db.WithContext(ctx).Where("orgi = ?", orgi).Order("skill").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: session configs of %s: %w", orgi, err)
+	}
+	return out, nil
+}
+
+// SaveSessionConfig inserts or replaces one routing settings row.
+func (s *Store) SaveSessionConfig(ctx context.Context, c SessionConfig) error {
+	c.UpdatedAt = s.now()
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "orgi"}, {Name: "skill"}},
+		DoUpdates: clause.AssignmentColumns([]string{"distribution", "last_agent", "max_user", "init_max_user", "updated_at"}),
+	}).Create(&c).Error
+	if err != nil {
+		return fmt.Errorf("store: save session config %s/%s: %w", c.Orgi, c.Skill, err)
+	}
+	return nil
+}

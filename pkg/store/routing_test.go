@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestRoutingLookups(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		sk := &SkillGroup{Orgi: "o", Name: "Sales"}
+		other := &SkillGroup{Orgi: "x", Name: "Elsewhere"}
+		for _, g := range []*SkillGroup{sk, other} {
+			if err := s.CreateSkill(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a := &Agent{Orgi: "o", Username: "a", PasswordHash: "h", Nickname: "A", Roles: "agent"}
+		b := &Agent{Orgi: "o", Username: "b", PasswordHash: "h", Nickname: "B", Roles: "agent"}
+		if err := s.CreateAgent(ctx, a, []string{sk.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateAgent(ctx, b, nil); err != nil {
+			t.Fatal(err)
+		}
+		skills, err := s.TenantAgentSkills(ctx, "o")
+		if err != nil || !slices.Equal(skills[a.ID], []string{sk.ID}) || len(skills[b.ID]) != 0 {
+			t.Fatalf("skills %v %v", skills, err)
+		}
+
+		t0 := time.Now().Add(-time.Hour)
+		for i, agent := range []string{a.ID, b.ID, a.ID} {
+			sess := &Session{Orgi: "o", AppID: "app", UserID: "u", CreatedAt: t0.Add(time.Duration(i) * time.Minute)}
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.AssignSession(ctx, sess.ID, agent, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.EndSession(ctx, sess.ID, "agent", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		last, err := s.LastAgents(ctx, "app", "u", 5)
+		if err != nil || !slices.Equal(last, []string{a.ID, b.ID}) {
+			t.Fatalf("last agents %v %v; want a (most recent) then b", last, err)
+		}
+
+		yes := true
+		if err := s.SaveSessionConfig(ctx, SessionConfig{Orgi: "o", Distribution: "least", LastAgent: &yes, MaxUser: 4}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveSessionConfig(ctx, SessionConfig{Orgi: "o", Skill: sk.ID, Distribution: "round"}); err != nil {
+			t.Fatal(err)
+		}
+		// Saving replaces the whole row: an omitted LastAgent inherits again.
+		if err := s.SaveSessionConfig(ctx, SessionConfig{Orgi: "o", Distribution: "idle", MaxUser: 6}); err != nil {
+			t.Fatal(err)
+		}
+		cfgs, err := s.SessionConfigs(ctx, "o")
+		if err != nil || len(cfgs) != 2 || cfgs[0].Distribution != "idle" || cfgs[0].MaxUser != 6 || cfgs[0].LastAgent != nil || cfgs[1].Distribution != "round" {
+			t.Fatalf("configs %+v %v", cfgs, err)
+		}
+	})
+}
