@@ -40,6 +40,11 @@ type Store interface {
 	AgentSkills(ctx context.Context, agentID string) ([]string, error)
 	CreateSkill(ctx context.Context, s *store.SkillGroup) error
 	ListSkills(ctx context.Context, orgi string) ([]store.SkillGroup, error)
+	UpdateSkill(ctx context.Context, g *store.SkillGroup) error
+	GetAgent(ctx context.Context, id string) (store.Agent, error)
+	UpdateAgent(ctx context.Context, a *store.Agent, skillIDs *[]string) error
+	DeleteAgentTokens(ctx context.Context, agentID string) error
+	ListQueued(ctx context.Context, orgi string, limit int) ([]store.Session, error)
 	ListAgentStates(ctx context.Context, orgi string) ([]store.AgentState, error)
 	SessionConfigs(ctx context.Context, orgi string) ([]store.SessionConfig, error)
 	SaveSessionConfig(ctx context.Context, c store.SessionConfig) error
@@ -95,11 +100,15 @@ func (a *API) Register(e *echo.Echo) {
 	authed.GET("/sessions/:id/messages", a.sessionMessages)
 	authed.POST("/sessions/:id/end", a.endSession)
 
+	authed.GET("/queue", a.queue, requireRole(protocol.RoleSupervisor, protocol.RoleAdmin))
+
 	admin := authed.Group("/admin", requireRole(protocol.RoleAdmin))
 	admin.POST("/skills", a.createSkill)
 	admin.GET("/skills", a.listSkills)
+	admin.PUT("/skills/:id", a.updateSkill)
 	admin.POST("/agents", a.createAgent)
 	admin.GET("/agents", a.listAgents)
+	admin.PUT("/agents/:id", a.updateAgent)
 	admin.POST("/sites", a.createSite)
 	admin.GET("/sites", a.listSites)
 	admin.PUT("/sites/:appid", a.updateSite)

@@ -306,3 +306,83 @@ func TestSessionConfigEndpoints(t *testing.T) {
 		t.Fatalf("settings: %+v", got)
 	}
 }
+
+func TestUpdateAgentsAndSkills(t *testing.T) {
+	e := newEnv(t, 30)
+	admin := e.login("admin")
+	agentTok := e.login("agent")
+	var list []map[string]any
+	e.do("GET", "/api/v1/admin/agents", admin, "", nil, &list)
+	var agentID, adminID string
+	for _, a := range list {
+		switch a["username"] {
+		case "agent":
+			agentID = a["id"].(string)
+		case "admin":
+			adminID = a["id"].(string)
+		}
+	}
+	var sk map[string]any
+	e.do("POST", "/api/v1/admin/skills", admin, "", map[string]any{"name": "Sales"}, &sk)
+	var got map[string]any
+	body := map[string]any{"nickname": "Agent Jones", "maxuser": 7, "skills": []string{sk["id"].(string)}}
+	if r := e.do("PUT", "/api/v1/admin/agents/"+agentID, admin, "", body, &got); r.StatusCode != 200 ||
+		got["nickname"] != "Agent Jones" || got["maxuser"] != float64(7) || len(got["skills"].([]any)) != 1 {
+		t.Fatalf("update: %d %v", r.StatusCode, got)
+	}
+	// The login survives an edit that is neither a password nor disabling.
+	if r := e.do("GET", "/api/v1/agent/sessions", agentTok, "", nil, nil); r.StatusCode != 200 {
+		t.Fatalf("token after a nickname change: %d", r.StatusCode)
+	}
+	var eb errBody
+	for _, bad := range []map[string]any{{"maxuser": -2}, {"roles": []string{}}, {"roles": []string{"superadmin"}}, {"password": "123"}, {"skills": []string{"nope"}}} {
+		if r := e.do("PUT", "/api/v1/admin/agents/"+agentID, admin, "", bad, &eb); r.StatusCode != 400 {
+			t.Fatalf("%v accepted: %d", bad, r.StatusCode)
+		}
+	}
+	if r := e.do("PUT", "/api/v1/admin/agents/"+adminID, admin, "", map[string]any{"disabled": true}, &eb); r.StatusCode != 409 {
+		t.Fatalf("self-disable: %d", r.StatusCode)
+	}
+	if r := e.do("PUT", "/api/v1/admin/agents/nope", admin, "", map[string]any{"maxuser": 1}, &eb); r.StatusCode != 404 {
+		t.Fatalf("unknown agent: %d", r.StatusCode)
+	}
+	// Disabling ends the agent's logins and refuses new ones.
+	if r := e.do("PUT", "/api/v1/admin/agents/"+agentID, admin, "", map[string]any{"disabled": true}, &got); r.StatusCode != 200 || got["disabled"] != true {
+		t.Fatalf("disable: %d %v", r.StatusCode, got)
+	}
+	if r := e.do("GET", "/api/v1/agent/sessions", agentTok, "", nil, &eb); r.StatusCode != 401 {
+		t.Fatalf("disabled agent's token: %d", r.StatusCode)
+	}
+	if r := e.do("POST", "/api/v1/auth/login", "", "", map[string]string{"username": "agent", "password": password}, &eb); r.StatusCode != 403 {
+		t.Fatalf("disabled agent's login: %d", r.StatusCode)
+	}
+	// Skill groups.
+	if r := e.do("PUT", "/api/v1/admin/skills/"+sk["id"].(string), admin, "", map[string]any{"maxuser": 3, "disabled": true}, &got); r.StatusCode != 200 || got["maxuser"] != float64(3) || got["disabled"] != true || got["name"] != "Sales" {
+		t.Fatalf("update skill: %d %v", r.StatusCode, got)
+	}
+	if r := e.do("PUT", "/api/v1/admin/skills/nope", admin, "", map[string]any{"maxuser": 3}, &eb); r.StatusCode != 404 {
+		t.Fatalf("unknown skill: %d", r.StatusCode)
+	}
+	if r := e.do("PUT", "/api/v1/admin/skills/"+sk["id"].(string), admin, "", map[string]any{"name": ""}, &eb); r.StatusCode != 400 {
+		t.Fatalf("empty name: %d", r.StatusCode)
+	}
+}
+
+func TestQueueView(t *testing.T) {
+	e := newEnv(t, 30)
+	admin, agent := e.login("admin"), e.login("agent")
+	for i, user := range []string{"v1", "v2"} {
+		s := &store.Session{Orgi: demo.Tenant, AppID: demo.AppID, UserID: user, Skill: "sk", CreatedAt: time.Now().Add(time.Duration(i-10) * time.Second)}
+		if err := e.st.CreateSession(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var eb errBody
+	if r := e.do("GET", "/api/v1/queue", agent, "", nil, &eb); r.StatusCode != 403 {
+		t.Fatalf("agent reading the queue: %d", r.StatusCode)
+	}
+	var q []queueEntry
+	if r := e.do("GET", "/api/v1/queue", admin, "", nil, &q); r.StatusCode != 200 || len(q) != 2 || q[0].UserID != "v1" || q[0].Skill != "sk" || q[0].Waiting < 9 {
+		t.Fatalf("queue: %v", q)
+	}
+}

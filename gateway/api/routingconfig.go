@@ -3,11 +3,9 @@ package api
 import (
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -69,8 +67,6 @@ func (a *API) putSessionConfig(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Commands.Send(ctx, command.Command{ID: store.NewID(), Kind: command.ConfigChanged, Orgi: orgi, Node: a.NodeID, At: time.Now().UTC()}); err != nil {
-		a.Logger.Warn("routing not told of new settings", "orgi", orgi, "err", err)
-	}
+	a.routingSettingsChanged(c, orgi)
 	return c.JSON(http.StatusOK, in)
 }

@@ -110,6 +110,46 @@ describe('agent presence', { skip: skipReason() }, () => {
     assert.deepEqual(await c.sql(`SELECT COUNT(*) FROM sessions WHERE skill=${q(sk.id)} AND agentno=${q(made.id)}`), [['2']], 'sessions of the group');
   }));
 
+  test('disabling an agent: its sockets on both nodes get leave and are disconnected, its visitor goes to another agent', run(async () => {
+    const [gw1, gw2] = c.gw.map((g) => g.url);
+    const d = await createAgent(gw1, admin.token, { maxuser: 5 });
+    d.sockets = [
+      connectAgent(gw1, d.token, { transports: TRANSPORTS.polling, label: 'doomed@gw1', reconnection: false }),
+      connectAgent(gw2, d.token, { transports: TRANSPORTS.websocket, label: 'doomed@gw2', reconnection: false }),
+    ];
+    d.socket = d.sockets[0];
+    await Promise.all(d.sockets.map((s) => s.connected()));
+    await setStatus(gw1, d.token, { status: 'ready' });
+    // The visitor asks for this agent (the `agent` query), so it is served by it.
+    const ident = await newVisitor(gw2);
+    const v = connectVisitor(gw2, ident, { transports: TRANSPORTS.websocket, query: { agent: d.agent.id }, label: 'visitor of the doomed agent' });
+    await v.connected();
+    const { sid } = await openChat(v, ident, d);
+    const heir = await createAgent(gw1, admin.token);
+    heir.socket = connectAgent(gw2, heir.token, { transports: TRANSPORTS.polling, label: 'heir@gw2' });
+    await heir.socket.connected();
+
+    const vmark = v.mark();
+    expectStatus(await http(gw2, 'PUT', `/api/v1/admin/agents/${encodeURIComponent(d.agent.id)}`, { token: admin.token, body: { disabled: true } }), 200, 'disable');
+    for (const s of d.sockets) {
+      const leave = await s.waitFor('leave', () => true, { what: `${s.label}: leave` });
+      assert.equal(leave?.reason, 'disabled', `leave: ${brief(leave)}`);
+      await s.waitEvent('disconnect', () => true, { what: `${s.label}: disconnected` });
+    }
+    expectStatus(await http(gw1, 'GET', '/api/v1/agent/sessions', { token: d.token }), 401, 'the disabled agent\'s token');
+    // After the grace the chat leaves the disabled agent: straight to a free
+    // agent if there is one, else into the queue until the heir is ready.
+    let st = await v.waitFor('status', (s) => s && s.agentserviceid === sid && String(s.agentno || '') !== String(d.agent.id) && ['queued', 'assigned'].includes(s.state), { after: vmark, what: 'the chat leaves the disabled agent' });
+    if (st.state === 'queued') {
+      await setStatus(gw1, heir.token, { status: 'ready' });
+      st = await v.waitFor('status', (s) => s && s.agentserviceid === sid && s.state === 'assigned', { what: 'assigned to the heir' });
+      assert.equal(String(st.agentno), String(heir.agent.id), `re-assigned to ${st.agentno}`);
+    }
+    const row = await c.sql(`SELECT status, agentno FROM sessions WHERE id=${q(sid)}`);
+    assert.equal(row[0][0], 'inservice', 'the same session goes on');
+    assert.notEqual(row[0][1], String(d.agent.id), 'served by another agent');
+  }));
+
   test('cluster stayed healthy: no crash, no panic', () => {
     assert.deepEqual(c.problems(), []);
   });

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -62,6 +63,27 @@ func TestRoutingLookups(t *testing.T) {
 		cfgs, err := s.SessionConfigs(ctx, "o")
 		if err != nil || len(cfgs) != 2 || cfgs[0].Distribution != "idle" || cfgs[0].MaxUser != 6 || cfgs[0].LastAgent != nil || cfgs[1].Distribution != "round" {
 			t.Fatalf("configs %+v %v", cfgs, err)
+		}
+	})
+}
+
+func TestUpdateSkill(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		g := &SkillGroup{Orgi: "o", Name: "Sales"}
+		if err := s.CreateSkill(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		g.Name, g.MaxUser, g.Disabled = "Sales EU", 4, true
+		if err := s.UpdateSkill(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ListSkills(ctx, "o")
+		if err != nil || len(got) != 1 || got[0].Name != "Sales EU" || got[0].MaxUser != 4 || !got[0].Disabled {
+			t.Fatalf("skills %+v %v", got, err)
+		}
+		if err := s.UpdateSkill(ctx, &SkillGroup{ID: "nope"}); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("unknown skill: %v", err)
 		}
 	})
 }

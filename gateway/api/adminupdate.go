@@ -1,0 +1,197 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+// agentUpdate changes the fields given; omitted ones stay.
+type agentUpdate struct {
+	Nickname *string   `json:"nickname"`
+	Password *string   `json:"password"`
+	MaxUser  *int      `json:"maxuser"`
+	Skills   *[]string `json:"skills"`
+	Roles    *[]string `json:"roles"`
+	Disabled *bool     `json:"disabled"`
+}
+
+// Validate reuses the creation rules for the fields present.
+func (u agentUpdate) Validate() error {
+	r := agentRequest{Username: "x", Password: "secret", MaxUser: 0}
+	if u.Nickname != nil {
+		r.Nickname = *u.Nickname
+	}
+	if u.Password != nil {
+		r.Password = *u.Password
+	}
+	if u.MaxUser != nil {
+		r.MaxUser = *u.MaxUser
+	}
+	if u.Roles != nil {
+		if len(*u.Roles) == 0 {
+			return protocol.Errorf(protocol.CodeBadRequest, "roles must not be empty")
+		}
+		r.Roles = *u.Roles
+	}
+	return r.Validate()
+}
+
+// updateAgent edits an agent of the admin's tenant. Disabling it, or
+// setting its password, ends all its logins: its sockets get `leave` and
+// are disconnected on every node.
+func (a *API) updateAgent(c echo.Context) error {
+	var in agentUpdate
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	me := principal(c)
+	ag, err := a.Store.GetAgent(ctx, c.Param("id"))
+	if err != nil {
+		return notFoundIs(err, "agent")
+	}
+	if ag.Orgi != me.Agent.Orgi {
+		return protocol.Errorf(protocol.CodeNotFound, "agent not found")
+	}
+	if ag.ID == me.Agent.ID && ((in.Disabled != nil && *in.Disabled) || (in.Roles != nil && !slices.Contains(*in.Roles, protocol.RoleAdmin))) {
+		return protocol.Errorf(protocol.CodeConflict, "an admin cannot disable or demote themselves")
+	}
+	endLogins := false
+	if in.Nickname != nil {
+		ag.Nickname = strings.TrimSpace(*in.Nickname)
+	}
+	if in.Password != nil {
+		if ag.PasswordHash, err = identity.HashPassword(*in.Password); err != nil {
+			return err
+		}
+		endLogins = true
+	}
+	if in.MaxUser != nil {
+		ag.MaxUser = *in.MaxUser
+	}
+	if in.Roles != nil {
+		ag.Roles = strings.Join(*in.Roles, ",")
+	}
+	if in.Disabled != nil {
+		endLogins = endLogins || (*in.Disabled && !ag.Disabled)
+		ag.Disabled = *in.Disabled
+	}
+	if err := a.Store.UpdateAgent(ctx, &ag, in.Skills); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return protocol.Errorf(protocol.CodeBadRequest, "unknown skill group")
+		}
+		return err
+	}
+	if endLogins {
+		if err := a.Store.DeleteAgentTokens(ctx, ag.ID); err != nil {
+			return err
+		}
+		reason := "password"
+		if ag.Disabled {
+			reason = "disabled"
+		}
+		if err := a.Emit.ToRoom(ctx, protocol.NamespaceAgent, protocol.AgentRoom(ag.ID), protocol.EventLeave, protocol.Leave{Reason: reason}, ""); err != nil {
+			a.Logger.Warn("leave not delivered", "agent", ag.ID, "err", err)
+		}
+	}
+	a.routingSettingsChanged(c, ag.Orgi)
+	skills, err := a.Store.AgentSkills(ctx, ag.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"id": ag.ID, "username": ag.Username, "nickname": ag.Nickname, "maxuser": ag.MaxUser,
+		"skills": nonNil(skills), "roles": strings.Split(ag.Roles, ","), "disabled": ag.Disabled,
+	})
+}
+
+// skillUpdate changes the fields given; omitted ones stay.
+type skillUpdate struct {
+	Name     *string `json:"name"`
+	MaxUser  *int    `json:"maxuser"`
+	Disabled *bool   `json:"disabled"`
+}
+
+func (u skillUpdate) Validate() error {
+	r := skillRequest{Name: "x"}
+	if u.Name != nil {
+		r.Name = *u.Name
+	}
+	if u.MaxUser != nil {
+		r.MaxUser = *u.MaxUser
+	}
+	return r.Validate()
+}
+
+func (a *API) updateSkill(c echo.Context) error {
+	var in skillUpdate
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	orgi := principal(c).Agent.Orgi
+	skills, err := a.Store.ListSkills(ctx, orgi)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(skills, func(s store.SkillGroup) bool { return s.ID == c.Param("id") })
+	if i < 0 {
+		return protocol.Errorf(protocol.CodeNotFound, "skill group not found")
+	}
+	sk := skills[i]
+	if in.Name != nil {
+		sk.Name = strings.TrimSpace(*in.Name)
+	}
+	if in.MaxUser != nil {
+		sk.MaxUser = *in.MaxUser
+	}
+	if in.Disabled != nil {
+		sk.Disabled = *in.Disabled
+	}
+	if err := a.Store.UpdateSkill(ctx, &sk); err != nil {
+		return err
+	}
+	a.routingSettingsChanged(c, orgi)
+	return c.JSON(http.StatusOK, map[string]any{"id": sk.ID, "name": sk.Name, "maxuser": sk.MaxUser, "disabled": sk.Disabled})
+}
+
+// routingSettingsChanged has routing serve the queue again: capacity may
+// have grown. A lost command only delays that to the next change.
+func (a *API) routingSettingsChanged(c echo.Context, orgi string) {
+	err := a.Commands.Send(c.Request().Context(), command.Command{ID: store.NewID(), Kind: command.ConfigChanged, Orgi: orgi, Node: a.NodeID, At: time.Now().UTC()})
+	if err != nil {
+		a.Logger.Warn("routing not told of new settings", "orgi", orgi, "err", err)
+	}
+}
+
+// queueEntry is one waiting visitor in the queue view.
+type queueEntry struct {
+	protocol.SessionSummary
+	Agent   string `json:"agent"` // the agent the visitor asked for
+	Waiting int64  `json:"waiting"`
+}
+
+// queue lists the tenant's waiting visitors, oldest first, for supervisors.
+func (a *API) queue(c echo.Context) error {
+	ctx := c.Request().Context()
+	queued, err := a.Store.ListQueued(ctx, principal(c).Agent.Orgi, 500)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	out := make([]queueEntry, len(queued))
+	for i, s := range queued {
+		out[i] = queueEntry{SessionSummary: s.Summary(), Agent: s.Agent, Waiting: int64(now.Sub(s.CreatedAt) / time.Second)}
+	}
+	return c.JSON(http.StatusOK, out)
+}
