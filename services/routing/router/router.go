@@ -307,34 +307,17 @@ func (s *Service) offline(ctx context.Context, agentID, orgi string) error {
 	if len(moved) == 0 {
 		return nil
 	}
-	for _, sess := range moved {
+	ids := make([]string, len(moved))
+	for i, sess := range moved {
+		ids[i] = sess.ID
 		// A socket of the agent may linger on a node that stopped
 		// heartbeating; it must not keep showing these chats as its own.
 		if err := s.emit.ToAgent(ctx, agentID, protocol.EventTransOut, sess.Summary()); err != nil {
 			return err
 		}
 	}
-	if err := s.drain(ctx, orgi); err != nil {
-		return err
-	}
 	// Those not served at once learn they are waiting again, and where.
-	queued, err := s.store.ListQueued(ctx, orgi, drainBatch)
-	if err != nil {
-		return err
-	}
-	v, err := s.view(ctx, orgi)
-	if err != nil {
-		return err
-	}
-	pos := v.positions(queued)
-	for _, q := range queued {
-		if slices.ContainsFunc(moved, func(m store.Session) bool { return m.ID == q.ID }) {
-			if err := s.tellQueued(ctx, q, pos[q.ID], false); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return s.drain(ctx, orgi, ids...)
 }
 
 // state returns an agent's recorded state (not ready if none yet).
@@ -369,9 +352,10 @@ func (s *Service) setState(ctx context.Context, prev, next store.AgentState) err
 }
 
 // drain assigns queued visitors, oldest first within each skill group,
-// while anyone who may take them has capacity; those still waiting hear
-// their new positions.
-func (s *Service) drain(ctx context.Context, orgi string) error {
+// while anyone who may take them has capacity. When anyone was served,
+// those still waiting hear their new positions; so do the sessions in
+// mustTell in any case.
+func (s *Service) drain(ctx context.Context, orgi string, mustTell ...string) error {
 	queued, err := s.store.ListQueued(ctx, orgi, drainBatch)
 	if err != nil {
 		return err
@@ -398,9 +382,10 @@ func (s *Service) drain(ctx context.Context, orgi string) error {
 			v.assigned(c.AgentID, s.now())
 		}
 	}
-	if len(waiting) < len(queued) {
-		pos := v.positions(waiting)
-		for _, sess := range waiting {
+	served := len(waiting) < len(queued)
+	pos := v.positions(waiting)
+	for _, sess := range waiting {
+		if served || slices.Contains(mustTell, sess.ID) {
 			if err := s.tellQueued(ctx, sess, pos[sess.ID], false); err != nil {
 				return err
 			}
