@@ -62,12 +62,13 @@ type Service struct {
 	Deps
 	drafts  *throttle
 	agents  agentSockets
-	sockets *sio.Server // set by Register
+	sockets *sio.Server   // set by Register
+	beat    chan struct{} // asks RunHeartbeat for a heartbeat now
 }
 
 // New returns a Service.
 func New(d Deps) *Service {
-	return &Service{Deps: d, drafts: newThrottle(draftInterval)}
+	return &Service{Deps: d, drafts: newThrottle(draftInterval), beat: make(chan struct{}, 1)}
 }
 
 // Register installs the namespaces' handlers on srv.
@@ -89,6 +90,12 @@ func (s *Service) Register(srv *sio.Server) {
 // sockets are disconnected, so an ended login cannot go on acting through a
 // socket it opened earlier.
 func (s *Service) Deliver(m broker.Message) {
+	if m.Namespace == protocol.NamespaceControl {
+		if m.Event == protocol.EventAnnounce {
+			s.heartbeatNow()
+		}
+		return
+	}
 	s.sockets.EmitLocal(m.Namespace, m.Room, m.Except, m.Event, m.Data)
 	if m.Namespace == protocol.NamespaceAgent && m.Event == protocol.EventLeave {
 		s.sockets.DisconnectLocal(m.Namespace, m.Room)

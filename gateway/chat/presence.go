@@ -83,6 +83,16 @@ func (s *Service) RunHeartbeat(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-s.beat:
 		}
+	}
+}
+
+// heartbeatNow has RunHeartbeat send one at once (a routing replica that
+// took over asked for it); requests while one is pending merge.
+func (s *Service) heartbeatNow() {
+	select {
+	case s.beat <- struct{}{}:
+	default:
 	}
 }

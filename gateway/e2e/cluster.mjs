@@ -168,12 +168,12 @@ class Proc {
  * restarted without disturbing anyone else. privateRedis: false uses the
  * shared $KEFU_TEST_REDIS_URL with a database index of its own, flushed.
  */
-export async function startCluster({ name = 'e2e', privateRedis = true, gateways = 2 } = {}) {
+export async function startCluster({ name = 'e2e', privateRedis = true, gateways = 2, routings = 1 } = {}) {
   const why = missingEnv();
   if (why) throw new Error(`e2e: ${why}`);
   const c = new Cluster(name);
   try {
-    await c.start({ privateRedis, gateways });
+    await c.start({ privateRedis, gateways, routings });
   } catch (e) {
     c.dumpLogs(`cluster "${name}" failed to start: ${e.message}`);
     await c.stop().catch(() => {});
@@ -197,7 +197,7 @@ export class Cluster {
     this.stopped = false;
   }
 
-  async start({ privateRedis, gateways }) {
+  async start({ privateRedis, gateways, routings = 1 }) {
     // Redis: the shared one (a database index of our own, flushed), or a private one.
     if (privateRedis) {
       this.redisPort = await freePort();
@@ -225,7 +225,7 @@ export class Cluster {
       KEFU_LOG_FORMAT: 'json',
     };
     const ports = [];
-    for (let i = 0; i < gateways + 1; i++) ports.push(await freePort());
+    for (let i = 0; i < gateways + routings; i++) ports.push(await freePort());
     for (let i = 0; i < gateways; i++) {
       const id = `gw${i + 1}`;
       const port = ports[i];
@@ -243,15 +243,20 @@ export class Cluster {
       });
       this.gw.push({ id, port, url, proc });
     }
-    const rport = ports[gateways];
-    this.routing = {
-      id: 'rt1',
-      port: rport,
-      url: `http://127.0.0.1:${rport}`,
-      // A short agent grace keeps the presence test quick.
-      proc: this.spawn('rt1', 'routing', { ...common, KEFU_ADDR: `127.0.0.1:${rport}`, KEFU_NODE_ID: 'rt1', KEFU_AGENT_GRACE: '2s' }),
-    };
-    await Promise.all([...this.gw, this.routing].map((n) => this.waitHealthy(n)));
+    this.routings = [];
+    for (let i = 0; i < routings; i++) {
+      const id = `rt${i + 1}`;
+      const rport = ports[gateways + i];
+      this.routings.push({
+        id,
+        port: rport,
+        url: `http://127.0.0.1:${rport}`,
+        // A short agent grace keeps the presence test quick.
+        proc: this.spawn(id, 'routing', { ...common, KEFU_ADDR: `127.0.0.1:${rport}`, KEFU_NODE_ID: id, KEFU_AGENT_GRACE: '2s' }),
+      });
+    }
+    this.routing = this.routings[0];
+    await Promise.all([...this.gw, ...this.routings].map((n) => this.waitHealthy(n)));
   }
 
   spawn(id, binName, extra) {

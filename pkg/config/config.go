@@ -44,6 +44,7 @@ type Routing struct {
 	RedisURL   string
 	MySQLDSN   string
 	AgentGrace time.Duration
+	LeaseTTL   time.Duration
 	LogFormat  string
 	LogLevel   slog.Level
 }
@@ -220,6 +221,7 @@ func (r *Routing) options() options {
 	o.add("redis-url", "", "Redis URL (required)", str(&r.RedisURL))
 	o.add("mysql-dsn", "", "MySQL DSN (required)", str(&r.MySQLDSN))
 	o.add("agent-grace", "20s", agentGraceUsage, duration(&r.AgentGrace))
+	o.add("lease-ttl", "3s", "lifetime of the active replica's lease: a standby takes over within about this after the active one dies", duration(&r.LeaseTTL))
 	o.add("log-format", "text", "log format: text or json", oneOf(&r.LogFormat, "text", "json"))
 	o.add("log-level", "info", "log level: debug, info, warn, error", level(&r.LogLevel))
 	return o

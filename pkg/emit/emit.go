@@ -47,3 +47,8 @@ func (e *Emitter) ToAgent(ctx context.Context, agentID, event string, v any) err
 func (e *Emitter) ToTenantAgents(ctx context.Context, orgi, event string, v any) error {
 	return e.ToRoom(ctx, protocol.NamespaceAgent, protocol.TenantAgentsRoom(orgi), event, v, "")
 }
+
+// AskGatewaysToAnnounce has every gateway send its heartbeat now.
+func (e *Emitter) AskGatewaysToAnnounce(ctx context.Context) error {
+	return e.ToRoom(ctx, protocol.NamespaceControl, "", protocol.EventAnnounce, struct{}{}, "")
+}

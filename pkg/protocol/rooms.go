@@ -19,3 +19,11 @@ func SessionRoom(sessionID string) string { return "s:" + sessionID }
 // LoginRoom holds the sockets opened with one agent login (token), so that a
 // logout ends those and not the agent's other devices.
 func LoginRoom(tokenHash string) string { return "l:" + tokenHash }
+
+// NamespaceControl carries messages between back-end processes and the
+// gateways over the broker; no client socket is ever in it.
+const NamespaceControl = "#control"
+
+// EventAnnounce asks every gateway to send its heartbeat (its agent sockets)
+// now: a routing replica that has just taken over wants presence at once.
+const EventAnnounce = "announce"

@@ -21,6 +21,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/config"
 	"github.com/kefu-im/kefu/pkg/emit"
+	"github.com/kefu-im/kefu/pkg/lease"
 	"github.com/kefu-im/kefu/pkg/store"
 	"github.com/kefu-im/kefu/services/routing/router"
 )
@@ -56,8 +57,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
 
-	commands := command.NewRedis(rdb, command.RedisOptions{Consumer: fmt.Sprintf("%s-%d", cfg.NodeID, os.Getpid()), Logger: log})
-	service := router.New(st, emit.New(broker.NewRedis(rdb, broker.RedisOptions{Logger: log})), log, cfg.AgentGrace)
+	owner := fmt.Sprintf("%s-%d", cfg.NodeID, os.Getpid())
+	commands := command.NewRedis(rdb, command.RedisOptions{Consumer: owner, Logger: log})
+	emitter := emit.New(broker.NewRedis(rdb, broker.RedisOptions{Logger: log}))
+	// One replica leads (consumes and decides); the others wait on the lease.
+	// Each term starts from a fresh service: what it keeps in memory
+	// (presence) is rebuilt from MySQL and the gateways' heartbeats.
+	lead := func(ctx context.Context, token int64) error {
+		service := router.New(st, emitter, log.With("term", token), cfg.AgentGrace)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		timers := make(chan error, 1)
+		go func() { timers <- service.Run(ctx) }()
+		err := commands.Consume(ctx, service.Handle)
+		cancel() // whatever ended Consume ends the timers too
+		if terr := <-timers; err == nil {
+			err = terr
+		}
+		return err
+	}
+	leadership := lease.New(rdb, lease.Options{Key: "kefu:routing:lease", Owner: owner, TTL: cfg.LeaseTTL, Logger: log})
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
@@ -86,19 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		_ = srv.Shutdown(sctx)
 	}()
 
-	log.Info("routing service started", "addr", ln.Addr().String(), "agent_grace", cfg.AgentGrace)
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	timers := make(chan error, 1)
-	go func() { timers <- service.Run(runCtx) }()
-	err = commands.Consume(runCtx, service.Handle)
-	cancel() // whatever ended Consume ends the timers too
-	if terr := <-timers; err == nil {
-		err = terr
-	}
+	log.Info("routing service started", "addr", ln.Addr().String(), "agent_grace", cfg.AgentGrace, "lease_ttl", cfg.LeaseTTL)
+	err = leadership.Run(ctx, lead)
 	log.Info("routing service stopped")
-	if ctx.Err() != nil {
-		return nil
-	}
 	return err
 }

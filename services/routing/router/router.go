@@ -47,6 +47,7 @@ type Emitter interface {
 	ToVisitor(ctx context.Context, appID, userID, event string, v any) error
 	ToAgent(ctx context.Context, agentID, event string, v any) error
 	ToTenantAgents(ctx context.Context, orgi, event string, v any) error
+	AskGatewaysToAnnounce(ctx context.Context) error
 }
 
 // drainBatch bounds one pass over the queue.
@@ -141,6 +142,10 @@ func (s *Service) expectAgentsBack(ctx context.Context) error {
 	states, err := s.store.ListAllAgentStates(ctx)
 	if err != nil {
 		return fmt.Errorf("routing: load agent states: %w", err)
+	}
+	// Rather than wait up to a heartbeat interval for presence.
+	if err := s.emit.AskGatewaysToAnnounce(ctx); err != nil {
+		s.log.Warn("routing: gateways not asked to announce", "err", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

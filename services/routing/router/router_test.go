@@ -42,6 +42,10 @@ func (r *recorder) ToTenantAgents(_ context.Context, orgi, event string, v any) 
 	return r.add("t:"+orgi, event, v)
 }
 
+func (r *recorder) AskGatewaysToAnnounce(context.Context) error {
+	return r.add("gateways", "announce", nil)
+}
+
 func (r *recorder) find(to, event string) []any {
 	r.mu.Lock()
 	defer r.mu.Unlock()
