@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -117,15 +118,12 @@ func (a *API) setStatus(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	current := store.AgentState{Status: protocol.AgentNotReady}
-	states, err := a.Store.ListAgentStates(ctx, p.Agent.Orgi)
-	if err != nil {
+	current, err := a.Store.GetAgentState(ctx, p.Agent.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		current = store.AgentState{Status: protocol.AgentNotReady}
+	case err != nil:
 		return err
-	}
-	for _, st := range states {
-		if st.AgentID == p.Agent.ID {
-			current = st
-		}
 	}
 	if in.Status == nil && in.Busy == nil {
 		// Nothing to change: the answer is the current status.

@@ -46,6 +46,7 @@ type Store interface {
 	DeleteAgentTokens(ctx context.Context, agentID string) error
 	ListQueued(ctx context.Context, orgi string, limit int) ([]store.Session, error)
 	ListAgentStates(ctx context.Context, orgi string) ([]store.AgentState, error)
+	GetAgentState(ctx context.Context, agentID string) (store.AgentState, error)
 	SessionConfigs(ctx context.Context, orgi string) ([]store.SessionConfig, error)
 	SaveSessionConfig(ctx context.Context, c store.SessionConfig) error
 	CountInService(ctx context.Context, orgi string) (map[string]int, error)

@@ -74,3 +74,13 @@ func (s *Store) UpdateSkill(ctx context.Context, g *SkillGroup) error {
 	}
 	return nil
 }
+
+// GetAgentState returns one agent's routing state, or ErrNotFound if routing
+// has never recorded one.
+func (s *Store) GetAgentState(ctx context.Context, agentID string) (AgentState, error) {
+	var st AgentState
+	if err := s.db.WithContext(ctx).Where("agent_id = ?", agentID).Take(&st).Error; err != nil {
+		return AgentState{}, notFound(err, "get agent state %s", agentID)
+	}
+	return st, nil
+}

@@ -87,3 +87,19 @@ func TestUpdateSkill(t *testing.T) {
 		}
 	})
 }
+
+func TestGetAgentState(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if _, err := s.GetAgentState(ctx, "a"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("no state yet: %v", err)
+		}
+		if err := s.SaveAgentState(ctx, AgentState{AgentID: "a", Orgi: "o", Status: "ready", Busy: true}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.GetAgentState(ctx, "a")
+		if err != nil || st.Status != "ready" || !st.Busy || !st.LastAssigned.IsZero() {
+			t.Fatalf("state %+v %v", st, err)
+		}
+	})
+}

@@ -33,6 +33,7 @@ type Store interface {
 	CountInService(ctx context.Context, orgi string) (map[string]int, error)
 	ListAgentStates(ctx context.Context, orgi string) ([]store.AgentState, error)
 	ListAllAgentStates(ctx context.Context) ([]store.AgentState, error)
+	GetAgentState(ctx context.Context, agentID string) (store.AgentState, error)
 	SaveAgentState(ctx context.Context, st store.AgentState) error
 	AppendAgentStatusLog(ctx context.Context, l store.AgentStatusLog) error
 	RequeueAgentSessions(ctx context.Context, agentNo string) ([]store.Session, error)
@@ -327,14 +328,11 @@ func (s *Service) offline(ctx context.Context, agentID, orgi string) error {
 
 // state returns an agent's recorded state (not ready if none yet).
 func (s *Service) state(ctx context.Context, agentID, orgi string) (store.AgentState, error) {
-	states, err := s.store.ListAgentStates(ctx, orgi)
-	if err != nil {
-		return store.AgentState{}, err
+	st, err := s.store.GetAgentState(ctx, agentID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.AgentState{AgentID: agentID, Orgi: orgi, Status: protocol.AgentNotReady}, nil
 	}
-	if i := slices.IndexFunc(states, func(x store.AgentState) bool { return x.AgentID == agentID }); i >= 0 {
-		return states[i], nil
-	}
-	return store.AgentState{AgentID: agentID, Orgi: orgi, Status: protocol.AgentNotReady}, nil
+	return st, err
 }
 
 // setState saves next and, when status or busy changed, logs the spell
@@ -411,17 +409,14 @@ func (s *Service) assign(ctx context.Context, sess store.Session, agentID string
 	if err != nil {
 		return true, err
 	}
-	states, err := s.store.ListAgentStates(ctx, sess.Orgi)
-	if err != nil {
-		return true, err
-	}
-	if i := slices.IndexFunc(states, func(x store.AgentState) bool { return x.AgentID == agentID }); i >= 0 {
-		st := states[i]
-		st.LastAssigned = now
-		st.UpdatedAt = now
+	switch st, err := s.store.GetAgentState(ctx, agentID); {
+	case err == nil:
+		st.LastAssigned, st.UpdatedAt = now, now
 		if err := s.store.SaveAgentState(ctx, st); err != nil {
 			return true, err
 		}
+	case !errors.Is(err, store.ErrNotFound):
+		return true, err
 	}
 	sess.AgentNo, sess.Status, sess.ServiceTime = agentID, protocol.SessionInService, &now
 	s.log.Info("routing: assigned", "session", sess.ID, "agent", agentID, "orgi", sess.Orgi)
