@@ -15,7 +15,11 @@ import (
 // otherwise bypass the process's log format. The library offers no other
 // hook, so this sets its package variable; call it once, from main.
 func RouteLibraryLogs(l *slog.Logger) {
-	logger.Log = libslog.New(libHandler{l: l.With("component", "socketio-lib")})
+	logger.Log = libraryLogger(l)
+}
+
+func libraryLogger(l *slog.Logger) *libslog.Logger {
+	return libslog.New(libHandler{l: l.With("component", "socketio-lib")})
 }
 
 // libHandler adapts the library's slog to ours.
