@@ -35,6 +35,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/config"
 	"github.com/kefu-im/kefu/pkg/emit"
 	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 	"github.com/kefu-im/kefu/services/routing/router"
 )
@@ -149,8 +150,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	e := newEcho(cfg, log)
 	origins := &api.Origins{Sites: sites, Staff: append([]string{originOf(cfg.PublicURL)}, cfg.AllowedOrigins...)}
 	e.Use(origins.Middleware)
+	replies := api.NewReplies()
 	api.New(api.Deps{
-		Store: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands,
+		Store: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands, Replies: replies,
 		PublicURL: cfg.PublicURL, VisitorRate: cfg.VisitorRate, NodeID: cfg.NodeID, Logger: log,
 	}).Register(e)
 	e.Any("/socket.io/", echo.WrapHandler(sockets))
@@ -191,10 +193,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}()
 	}
 	start("sockets", func() error { return sockets.Run(ctx) })
-	start("broker", func() error { return b.broker.Subscribe(ctx, chatSvc.Deliver) })
+	start("broker", func() error {
+		return b.broker.Subscribe(ctx, func(m broker.Message) {
+			if m.Namespace == protocol.NamespaceControl && m.Event == protocol.EventReply {
+				replies.Deliver(strings.TrimPrefix(m.Room, protocol.ReplyRoom("")), m.Data)
+				return
+			}
+			chatSvc.Deliver(m)
+		})
+	})
 	start("heartbeat", func() error { return chatSvc.RunHeartbeat(ctx) })
 	if cfg.Routing == "embedded" {
-		routing := router.New(st, emitter, log.With("component", "routing"), cfg.AgentGrace)
+		routing := router.New(st, emitter, log.With("component", "routing"), router.Options{AgentGrace: cfg.AgentGrace, VisitorGrace: cfg.VisitorGrace})
 		start("routing", func() error { return b.commands.Consume(ctx, routing.Handle) })
 		start("routing timers", func() error { return routing.Run(ctx) })
 	}

@@ -41,6 +41,7 @@ func (a *API) createSkill(c echo.Context) error {
 	if err := a.Store.CreateSkill(c.Request().Context(), &sk); err != nil {
 		return err
 	}
+	a.routingSettingsChanged(c, sk.Orgi)
 	return c.JSON(http.StatusCreated, map[string]any{"id": sk.ID, "name": sk.Name, "maxuser": sk.MaxUser})
 }
 
@@ -126,6 +127,7 @@ func (a *API) createAgent(c echo.Context) error {
 		}
 		return err
 	}
+	a.routingSettingsChanged(c, orgi)
 	return c.JSON(http.StatusCreated, map[string]any{
 		"id": ag.ID, "username": ag.Username, "nickname": ag.Nickname, "maxuser": ag.MaxUser,
 		"skills": nonNil(in.Skills), "roles": roles,
@@ -140,19 +142,28 @@ func nonNil(s []string) []string {
 }
 
 func (a *API) listAgents(c echo.Context) error {
+	rows, err := a.agentRows(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rows)
+}
+
+// agentRows are the tenant's agents with their status and load.
+func (a *API) agentRows(c echo.Context) ([]map[string]any, error) {
 	ctx := c.Request().Context()
 	orgi := principal(c).Agent.Orgi
 	agents, err := a.Store.ListAgents(ctx, orgi)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	states, err := a.Store.ListAgentStates(ctx, orgi)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	load, err := a.Store.CountInService(ctx, orgi)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := make([]map[string]any, 0, len(agents))
 	for _, ag := range agents {
@@ -162,7 +173,7 @@ func (a *API) listAgents(c echo.Context) error {
 		}
 		skills, err := a.Store.AgentSkills(ctx, ag.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out = append(out, map[string]any{
 			"id": ag.ID, "username": ag.Username, "nickname": ag.Nickname, "status": status, "busy": busy,
@@ -170,7 +181,7 @@ func (a *API) listAgents(c echo.Context) error {
 			"disabled": ag.Disabled,
 		})
 	}
-	return c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
 type siteRequest struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -207,9 +208,9 @@ func (a *API) endSession(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	p := principal(c)
-	endBy := "agent"
+	endBy := protocol.EndByAgent
 	if sess.AgentNo != p.Agent.ID {
-		endBy = "supervisor"
+		endBy = protocol.EndBySupervisor
 	}
 	now := time.Now().UTC()
 	ended, changed, err := a.Store.EndSession(ctx, sess.ID, endBy, now)
@@ -217,8 +218,12 @@ func (a *API) endSession(c echo.Context) error {
 		return err
 	}
 	if changed {
+		texts, err := a.Store.Prompts(ctx, ended.Orgi)
+		if err != nil {
+			a.Logger.Warn("prompts not loaded; using the defaults", "orgi", ended.Orgi, "err", err)
+		}
 		if err := a.Emit.ToVisitor(ctx, ended.AppID, ended.UserID, protocol.EventStatus, protocol.VisitorStatus{
-			State: protocol.StateEnded, MessageType: "end", Message: "The agent has ended this chat.",
+			State: protocol.StateEnded, MessageType: "end", Message: texts.Text(prompt.Ended, "", 0),
 			AgentServiceID: ended.ID, AgentNo: ended.AgentNo, CreateTime: protocol.Time(now),
 		}); err != nil {
 			a.Logger.Warn("end not delivered to visitor", "session", ended.ID, "err", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -50,6 +51,7 @@ type Store interface {
 	SessionConfigs(ctx context.Context, orgi string) ([]store.SessionConfig, error)
 	SaveSessionConfig(ctx context.Context, c store.SessionConfig) error
 	CountInService(ctx context.Context, orgi string) (map[string]int, error)
+	Prompts(ctx context.Context, orgi string) (prompt.Set, error)
 }
 
 // Emitter reaches sockets anywhere in the cluster.
@@ -70,6 +72,7 @@ type Deps struct {
 	Signer      *identity.Signer
 	Emit        Emitter
 	Commands    command.Sender
+	Replies     *Replies // answers of the routing service to this node's commands
 	PublicURL   string
 	VisitorRate int // identities per IP per minute
 	NodeID      string
@@ -100,6 +103,9 @@ func (a *API) Register(e *echo.Echo) {
 	authed.GET("/agent/sessions", a.mySessions)
 	authed.GET("/sessions/:id/messages", a.sessionMessages)
 	authed.POST("/sessions/:id/end", a.endSession)
+	authed.POST("/sessions/:id/transfer", a.transferSession)
+	authed.GET("/agents", a.colleagues)
+	authed.GET("/skills", a.skillGroups)
 
 	authed.GET("/queue", a.queue, requireRole(protocol.RoleSupervisor, protocol.RoleAdmin))
 

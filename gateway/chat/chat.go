@@ -16,6 +16,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/broker"
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -23,6 +24,7 @@ import (
 // Store is what the namespaces read and write.
 type Store interface {
 	GetSite(ctx context.Context, appID string) (store.Site, error)
+	Prompts(ctx context.Context, orgi string) (prompt.Set, error)
 	GetAgent(ctx context.Context, id string) (store.Agent, error)
 	UpsertVisitor(ctx context.Context, v store.Visitor) error
 	OpenSession(ctx context.Context, appID, userID string) (store.Session, error)
@@ -76,6 +78,7 @@ func (s *Service) Register(srv *sio.Server) {
 	s.sockets = srv
 	user := srv.Namespace(protocol.NamespaceUser)
 	user.OnConnect(s.visitorConnect)
+	user.OnDisconnect(s.visitorDisconnect)
 	sio.Handle(user, protocol.EventNew, s.visitorNew)
 	sio.Handle(user, protocol.EventMessage, s.visitorMessage)
 

@@ -20,7 +20,12 @@ func TestHeartbeatOnStartAndWhenRoutingAsks(t *testing.T) {
 	defer cancel()
 	got := make(chan command.Command, 8)
 	go func() {
-		_ = cmds.Consume(ctx, func(_ context.Context, c command.Command) error { got <- c; return nil })
+		_ = cmds.Consume(ctx, func(_ context.Context, cs []command.Command) error {
+			for _, c := range cs {
+				got <- c
+			}
+			return nil
+		})
 	}()
 	hb := make(chan error, 1)
 	go func() { hb <- s.RunHeartbeat(ctx) }()

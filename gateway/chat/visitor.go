@@ -6,11 +6,13 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/kefu-im/kefu/gateway/sio"
 	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -26,6 +28,11 @@ type visitor struct {
 	title, url, referrer, osName, browser, ip string
 	// skill group and agent the visitor asked for (widget links, invites).
 	skill, agent string
+
+	mu sync.Mutex
+	// sessionID is the open session routing has been told this socket is
+	// part of (for the visitor's grace when sockets go).
+	sessionID string
 }
 
 func visitorOf(sock *sio.Socket) *visitor {
@@ -89,7 +96,54 @@ func (s *Service) visitorConnect(ctx context.Context, sock *sio.Socket) error {
 	if err != nil {
 		return unavailable("load session", err)
 	}
-	return s.resume(ctx, sock, sess, q.Get("lastseq"))
+	if err := s.resume(ctx, sock, sess, q.Get("lastseq")); err != nil {
+		return err
+	}
+	s.joinSession(ctx, sock, sess)
+	return nil
+}
+
+// joinSession tells routing this socket belongs to sess, once: while a
+// session has any visitor socket, it does not end for the visitor leaving.
+func (s *Service) joinSession(ctx context.Context, sock *sio.Socket, sess store.Session) {
+	v := visitorOf(sock)
+	v.mu.Lock()
+	known := v.sessionID == sess.ID
+	v.sessionID = sess.ID
+	v.mu.Unlock()
+	if !known {
+		s.visitorPresence(ctx, command.VisitorJoined, sock.ID(), sess.Orgi, sess.ID)
+	}
+}
+
+// visitorDisconnect starts the visitor's grace in routing.
+func (s *Service) visitorDisconnect(sock *sio.Socket, _ string) {
+	v := visitorOf(sock)
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	sessionID := v.sessionID
+	v.mu.Unlock()
+	if sessionID == "" {
+		return
+	}
+	// The socket's own context has ended; this outlives it briefly.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.visitorPresence(ctx, command.VisitorLeft, sock.ID(), v.site.Orgi, sessionID)
+}
+
+// visitorPresence reports a visitor socket to routing. A lost report costs
+// at worst a chat that ends late or not for the visitor leaving; it is
+// only logged.
+func (s *Service) visitorPresence(ctx context.Context, kind, socketID, orgi, sessionID string) {
+	err := s.Commands.Send(ctx, command.Command{
+		ID: store.NewID(), Kind: kind, Orgi: orgi, SessionID: sessionID, SocketID: socketID, Node: s.NodeID, At: time.Now().UTC(),
+	})
+	if err != nil {
+		s.Logger.Warn("visitor presence not reported", "kind", kind, "session", sessionID, "err", err)
+	}
 }
 
 // resume brings a reconnecting visitor up to date: the stored messages after
@@ -154,11 +208,16 @@ func (s *Service) tellStatus(ctx context.Context, sock *sio.Socket, sess store.S
 		if err != nil {
 			return unavailable("load agent", err)
 		}
+		texts, err := s.Store.Prompts(ctx, sess.Orgi)
+		if err != nil {
+			return unavailable("load prompts", err)
+		}
 		st.State, st.AgentNo, st.NickName = protocol.StateAssigned, sess.AgentNo, agent.Nickname
-		st.Message = agent.Nickname + " is serving you."
+		st.Message = texts.Text(prompt.Assigned, agent.Nickname, 0)
 	default:
-		// The routing service owns queue positions; ask it to tell us ours.
-		st.State, st.Message = protocol.StateQueued, "Waiting for an agent."
+		// The routing service owns queue positions and their texts: it
+		// tells the visitor again when asked.
+		st.State = protocol.StateQueued
 		if err := s.requestRouting(ctx, sess); err != nil {
 			return err
 		}
@@ -184,6 +243,7 @@ func (s *Service) visitorNew(ctx context.Context, sock *sio.Socket, p protocol.N
 	sess, err := s.Store.OpenSession(ctx, v.site.AppID, v.userID)
 	switch {
 	case err == nil:
+		s.joinSession(ctx, sock, sess)
 		if sess.Status == protocol.SessionInQueue {
 			if err := s.requestRouting(ctx, sess); err != nil {
 				return nil, err
@@ -205,10 +265,12 @@ func (s *Service) visitorNew(ctx context.Context, sock *sio.Socket, p protocol.N
 		if sess, err = s.Store.OpenSession(ctx, v.site.AppID, v.userID); err != nil {
 			return nil, unavailable("load session", err)
 		}
+		s.joinSession(ctx, sock, sess)
 		return protocol.NewChatAck{OK: true, AgentServiceID: sess.ID}, nil
 	case err != nil:
 		return nil, unavailable("create session", err)
 	}
+	s.joinSession(ctx, sock, sess)
 	if err := s.requestRouting(ctx, sess); err != nil {
 		return nil, err
 	}

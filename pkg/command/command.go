@@ -27,8 +27,16 @@ const (
 	// presence after a routing restart or a lost stream; a node whose
 	// heartbeats stop is taken to have lost its sockets.
 	NodeAlive = "node.alive"
-	// VisitorLeft reports that a visitor's last socket of session SessionID is gone.
-	VisitorLeft = "visitor.left"
+	// VisitorJoined / VisitorLeft report visitor socket SocketID of open
+	// session SessionID on node Node: a session whose visitor has no socket
+	// left for a grace period ends (a page reload does not end it).
+	VisitorJoined = "visitor.joined"
+	VisitorLeft   = "visitor.left"
+	// Transfer moves session SessionID from its agent to agent AgentID, or
+	// to skill group Skill, with Memo; By is who asked (an agent id),
+	// Override lets a supervisor exceed the target's capacity. The outcome
+	// is sent to ReplyTo (see protocol.TransferResult).
+	Transfer = "session.transfer"
 	// SessionEnd ends session SessionID (by EndBy).
 	SessionEnd = "session.end"
 	// ConfigChanged says tenant Orgi's routing settings or agents changed
@@ -52,6 +60,11 @@ type Command struct {
 	Node      string      `json:"node,omitempty"`
 	SocketID  string      `json:"socketid,omitempty"`
 	Sockets   []SocketRef `json:"sockets,omitempty"`
+	Skill     string      `json:"skill,omitempty"`
+	Memo      string      `json:"memo,omitempty"`
+	By        string      `json:"by,omitempty"`
+	Override  bool        `json:"override,omitempty"`
+	ReplyTo   string      `json:"replyto,omitempty"`
 	At        time.Time   `json:"at"`
 }
 
@@ -74,21 +87,23 @@ type Sender interface {
 	Send(ctx context.Context, c Command) error
 }
 
-// Handler handles one command; a nil error acknowledges it, anything else
-// leaves it to be delivered again.
+// Handler handles a batch of commands, in send order; a nil error
+// acknowledges them all, anything else leaves the whole batch to be
+// delivered again. Batches let a handler commit many decisions at once.
 //
 // Handlers must be idempotent: delivery is at-least-once, so a command can
-// arrive twice (its consumer died before acknowledging it, or the
-// acknowledgement was lost). A failed command is retried in place, with
-// backoff, before any later command is handled, so an error stalls the
-// queue behind it: return an error only for failures that will pass (store
-// unavailable); log and return nil for a command that can never succeed.
-type Handler func(ctx context.Context, c Command) error
+// arrive twice (its consumer died before acknowledging it, the
+// acknowledgement was lost, or a batch failed after handling part of it). A
+// failed batch is retried in place, with backoff, before any later command
+// is handled, so an error stalls the queue behind it: return an error only
+// for failures that will pass (store unavailable); log and drop a command
+// that can never succeed.
+type Handler func(ctx context.Context, cs []Command) error
 
 // Consumer receives commands.
 type Consumer interface {
-	// Consume calls h for each command, one at a time, in send order, until
-	// ctx ends. Commands left unacknowledged by a consumer that died are
+	// Consume calls h with the commands, a batch at a time (as many as are
+	// waiting, up to a bound), in send order, until ctx ends. Commands left unacknowledged by a consumer that died are
 	// delivered again to a live one, possibly after newer commands. Several
 	// consumers on one queue share the commands between them, so send order
 	// holds only while one consumer is active. Consume survives the loss of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,51 +56,52 @@ func (m *Memory) Send(ctx context.Context, c Command) error {
 	return nil
 }
 
-// Consume handles commands one at a time, in send order, until ctx ends. A
-// command whose handler fails is retried with backoff until it succeeds; if
-// ctx ends first, the command goes back to the head of the queue for the
-// next consumer.
+// Consume hands the waiting commands to h, up to batchSize at a time, in
+// send order, until ctx ends. A batch whose handler fails is retried with
+// backoff until it succeeds; if ctx ends first, the batch goes back to the
+// head of the queue for the next consumer.
 func (m *Memory) Consume(ctx context.Context, h Handler) error {
 	for {
-		c, ok := m.next(ctx)
+		cs, ok := m.next(ctx)
 		if !ok {
 			return ctx.Err()
 		}
-		if !handle(ctx, m.log, h, c) {
-			m.putBack(c)
+		if !handle(ctx, m.log, h, cs) {
+			m.putBack(cs)
 			return ctx.Err()
 		}
 	}
 }
 
-// next removes and returns the head of the queue, waiting for one if the
-// queue is empty; ok is false if ctx ended first.
-func (m *Memory) next(ctx context.Context) (c Command, ok bool) {
+// next removes and returns the head of the queue, up to batchSize commands,
+// waiting for one if the queue is empty; ok is false if ctx ended first.
+func (m *Memory) next(ctx context.Context) (cs []Command, ok bool) {
 	for {
 		m.mu.Lock()
 		if len(m.queue) > 0 {
-			c = m.queue[0]
-			m.queue[0] = Command{}
-			m.queue = m.queue[1:]
+			n := min(len(m.queue), batchSize)
+			cs = slices.Clone(m.queue[:n])
+			clear(m.queue[:n])
+			m.queue = m.queue[n:]
 			if len(m.queue) == 0 {
 				m.queue = nil // release the backing array of a past burst
 			}
 			m.mu.Unlock()
-			return c, true
+			return cs, true
 		}
 		ready := m.ready
 		m.mu.Unlock()
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return Command{}, false
+			return nil, false
 		}
 	}
 }
 
-func (m *Memory) putBack(c Command) {
+func (m *Memory) putBack(cs []Command) {
 	m.mu.Lock()
-	m.queue = append([]Command{c}, m.queue...)
+	m.queue = append(cs, m.queue...)
 	m.wakeLocked()
 	m.mu.Unlock()
 }
@@ -116,13 +118,13 @@ func (m *Memory) pending() int {
 	return len(m.queue)
 }
 
-// handle runs h on c until it succeeds, reporting false if ctx ended first.
-// Retrying in place rather than moving on keeps send order: a later
+// handle runs h on cs until it succeeds, reporting false if ctx ended
+// first. Retrying in place rather than moving on keeps send order: a later
 // command may depend on this one (agent ready, then not ready).
-func handle(ctx context.Context, log *slog.Logger, h Handler, c Command) bool {
+func handle(ctx context.Context, log *slog.Logger, h Handler, cs []Command) bool {
 	wait := retry.Backoff{Min: handlerRetryMin, Max: handlerRetryMax}
 	for attempt := 1; ; attempt++ {
-		err := h(ctx, c)
+		err := h(ctx, cs)
 		if err == nil {
 			return true
 		}
@@ -130,13 +132,17 @@ func handle(ctx context.Context, log *slog.Logger, h Handler, c Command) bool {
 			return false
 		}
 		d := wait.Next()
-		log.WarnContext(ctx, "command handler failed; retrying",
-			"id", c.ID, "kind", c.Kind, "attempt", attempt, "retry_in", d, "err", err)
+		log.WarnContext(ctx, "command handler failed; retrying the batch",
+			"first_id", cs[0].ID, "commands", len(cs), "attempt", attempt, "retry_in", d, "err", err)
 		if !retry.Sleep(ctx, d) {
 			return false
 		}
 	}
 }
+
+// batchSize bounds one batch: large enough that a burst commits in few
+// transactions, small enough that one transaction stays short.
+const batchSize = 128
 
 // Bounds of the wait between attempts at a failing command.
 const (

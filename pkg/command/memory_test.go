@@ -71,13 +71,26 @@ func contains(id string) func([]string) bool {
 	}
 }
 
-// consume runs c.Consume(h) until stop is called or the test ends; stop
-// returns what Consume returned.
-func consume(t *testing.T, c Consumer, h Handler) (stop func() error) {
+// each makes a batch handler of a handler of one command: a failure fails
+// the batch from that command on (the earlier ones were handled).
+func each(h func(context.Context, Command) error) Handler {
+	return func(ctx context.Context, cs []Command) error {
+		for _, c := range cs {
+			if err := h(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// consume runs c.Consume on h, one command at a time, until stop is called
+// or the test ends; stop returns what Consume returned.
+func consume(t *testing.T, c Consumer, h func(context.Context, Command) error) (stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Consume(ctx, h) }()
+	go func() { done <- c.Consume(ctx, each(h)) }()
 	var once sync.Once
 	var err error
 	stop = func() error {
@@ -160,7 +173,8 @@ func TestMemoryRetriesFailedCommandBeforeMovingOn(t *testing.T) {
 		return nil
 	})
 	got := calls.await(t, 10*time.Second, "all commands", contains("c4"))
-	want := []string{"c0", "c1", "c2", "c2", "c2", "c2", "c3", "c4"}
+	// The batch (all five, sent before consuming) is retried whole.
+	want := []string{"c0", "c1", "c2", "c0", "c1", "c2", "c0", "c1", "c2", "c0", "c1", "c2", "c3", "c4"}
 	if !equal(got, want) {
 		t.Fatalf("calls = %v, want %v", got, want)
 	}
@@ -193,9 +207,31 @@ func TestMemoryUnfinishedCommandGoesToNextConsumer(t *testing.T) {
 		second.add(c.ID)
 		return nil
 	})
-	got := second.await(t, 5*time.Second, "the rest", atLeast(3))
-	if !equal(got, ids(2, 5)) {
-		t.Fatalf("second consumer handled %v, want %v", got, ids(2, 5))
+	// The unfinished batch goes back whole.
+	got := second.await(t, 5*time.Second, "the batch", atLeast(5))
+	if !equal(got, ids(0, 5)) {
+		t.Fatalf("second consumer handled %v, want %v", got, ids(0, 5))
+	}
+}
+
+func TestMemoryHandsWaitingCommandsOverInBatches(t *testing.T) {
+	m := NewMemory()
+	for i := range batchSize + 3 {
+		if err := m.Send(context.Background(), cmd(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sizes := make(chan int, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		_ = m.Consume(ctx, func(_ context.Context, cs []Command) error {
+			sizes <- len(cs)
+			return nil
+		})
+	}()
+	if a, b := <-sizes, <-sizes; a != batchSize || b != 3 {
+		t.Fatalf("batches of %d and %d, want %d and 3", a, b, batchSize)
 	}
 }
 

@@ -66,8 +66,8 @@ var (
 // payloadField is the stream entry field holding the JSON-encoded command.
 const payloadField = "c"
 
-// readCount is how many entries one read or claim takes at a time.
-const readCount = 32
+// readCount is how many entries one read or claim takes at a time: one batch.
+const readCount = batchSize
 
 // Bounds of the wait between attempts while Redis is failing.
 const (
@@ -299,33 +299,35 @@ func (c *redisConsumer) claim(ctx context.Context) error {
 	}
 }
 
-// handleBatch handles msgs in order, acknowledging each as its handler
-// succeeds. It stops at the first failed acknowledgement, or when ctx ends;
-// the rest stay pending with this consumer.
+// handleBatch hands msgs to the handler as one batch and then acknowledges
+// them all. If ctx ends first, or the acknowledgement fails, they stay
+// pending with this consumer.
 func (c *redisConsumer) handleBatch(ctx context.Context, msgs []redis.XMessage) error {
 	ids := make([]string, len(msgs))
+	cmds := make([]Command, 0, len(msgs))
 	for i, m := range msgs {
 		ids[i] = m.ID
+		if cmd, ok := c.decode(ctx, m); ok {
+			cmds = append(cmds, cmd)
+		}
 	}
+	c.setHeld(ids)
 	defer c.setHeld(nil)
-	for i, m := range msgs {
-		c.setHeld(ids[i:])
-		if cmd, ok := c.decode(ctx, m); ok && !handle(ctx, c.log, c.h, cmd) {
-			return ctx.Err()
-		}
-		if err := c.ack(ctx, m.ID); err != nil {
-			return fmt.Errorf("ack %s: %w", m.ID, err)
-		}
+	if len(cmds) > 0 && !handle(ctx, c.log, c.h, cmds) {
+		return ctx.Err()
+	}
+	if err := c.ack(ctx, ids); err != nil {
+		return fmt.Errorf("ack %s..%s: %w", ids[0], ids[len(ids)-1], err)
 	}
 	return nil
 }
 
-// ack acknowledges entry id even if ctx has just ended: the handler has
+// ack acknowledges entries ids even if ctx has just ended: the handler has
 // succeeded, and shutting down should not cause a needless redelivery.
-func (c *redisConsumer) ack(ctx context.Context, id string) error {
+func (c *redisConsumer) ack(ctx context.Context, ids []string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
 	defer cancel()
-	return c.client.XAck(ctx, c.opts.Stream, c.opts.Group, id).Err()
+	return c.client.XAck(ctx, c.opts.Stream, c.opts.Group, ids...).Err()
 }
 
 // ackTimeout bounds an acknowledgement made after ctx ended.

@@ -33,6 +33,7 @@ type Gateway struct {
 	TrustProxy     bool
 	VisitorRate    int // identities issued per IP per minute
 	AgentGrace     time.Duration
+	VisitorGrace   time.Duration
 	LogFormat      string
 	LogLevel       slog.Level
 }
@@ -43,8 +44,9 @@ type Routing struct {
 	NodeID     string
 	RedisURL   string
 	MySQLDSN   string
-	AgentGrace time.Duration
-	LeaseTTL   time.Duration
+	AgentGrace   time.Duration
+	VisitorGrace time.Duration
+	LeaseTTL     time.Duration
 	LogFormat  string
 	LogLevel   slog.Level
 }
@@ -129,6 +131,8 @@ func duration(p *time.Duration) func(string) error {
 // agentGraceUsage is shared by both processes, which must agree.
 const agentGraceUsage = "how long an agent may have no open socket before going offline, its visitors returning to the queue (routing; the gateway uses it when it embeds routing)"
 
+const visitorGraceUsage = "how long a visitor may have no open socket before the chat ends (a page reload does not end it); a tenant's setting wins (routing; the gateway uses it when it embeds routing)"
+
 func level(p *slog.Level) func(string) error {
 	return func(v string) error { return p.UnmarshalText([]byte(v)) }
 }
@@ -209,6 +213,7 @@ func (g *Gateway) options() options {
 	o.add("trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind a load balancer you run)", boolean(&g.TrustProxy))
 	o.add("visitor-rate", "30", "visitor identities issued per client IP per minute", integer(&g.VisitorRate))
 	o.add("agent-grace", "20s", agentGraceUsage, duration(&g.AgentGrace))
+	o.add("visitor-grace", "30s", visitorGraceUsage, duration(&g.VisitorGrace))
 	o.add("log-format", "text", "log format: text or json", oneOf(&g.LogFormat, "text", "json"))
 	o.add("log-level", "info", "log level: debug, info, warn, error", level(&g.LogLevel))
 	return o
@@ -221,6 +226,7 @@ func (r *Routing) options() options {
 	o.add("redis-url", "", "Redis URL (required)", str(&r.RedisURL))
 	o.add("mysql-dsn", "", "MySQL DSN (required)", str(&r.MySQLDSN))
 	o.add("agent-grace", "20s", agentGraceUsage, duration(&r.AgentGrace))
+	o.add("visitor-grace", "30s", visitorGraceUsage, duration(&r.VisitorGrace))
 	o.add("lease-ttl", "3s", "lifetime of the active replica's lease: a standby takes over within about this after the active one dies", duration(&r.LeaseTTL))
 	o.add("log-format", "text", "log format: text or json", oneOf(&r.LogFormat, "text", "json"))
 	o.add("log-level", "info", "log level: debug, info, warn, error", level(&r.LogLevel))

@@ -52,3 +52,8 @@ func (e *Emitter) ToTenantAgents(ctx context.Context, orgi, event string, v any)
 func (e *Emitter) AskGatewaysToAnnounce(ctx context.Context) error {
 	return e.ToRoom(ctx, protocol.NamespaceControl, "", protocol.EventAnnounce, struct{}{}, "")
 }
+
+// Reply answers a command that named replyTo, on whichever gateway waits.
+func (e *Emitter) Reply(ctx context.Context, replyTo string, v any) error {
+	return e.ToRoom(ctx, protocol.NamespaceControl, protocol.ReplyRoom(replyTo), protocol.EventReply, v, "")
+}

@@ -131,6 +131,16 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Who or what ended a session (UCKeFu EndByType, plus supervisor).
+const (
+	EndByAgent      = "agent"
+	EndBySupervisor = "supervisor"
+	EndByUser       = "user"    // the visitor left
+	EndByTimeout    = "timeout" // the visitor was idle
+	EndByQueue      = "queue"   // waited too long in the queue
+	EndBySystem     = "system"  // e.g. outside working hours
+)
+
 // Error codes.
 const (
 	CodeBadRequest   = "bad_request"
@@ -175,6 +185,17 @@ type ErrorAck struct {
 
 // NewErrorAck wraps err for an acknowledgement.
 func NewErrorAck(err error) ErrorAck { return ErrorAck{OK: false, Error: AsError(err)} }
+
+// TransferResult is the routing service's answer to a transfer (the REST
+// reply of POST /api/v1/sessions/{id}/transfer).
+type TransferResult struct {
+	OK    bool   `json:"ok"`
+	Error *Error `json:"error,omitempty"`
+	// Queued: nobody in the target group had room, so the visitor waits at
+	// the head of that group's queue.
+	Queued  bool            `json:"queued,omitempty"`
+	Session *SessionSummary `json:"session,omitempty"`
+}
 
 // Refusal is the payload of `refused`, sent before the server disconnects a
 // socket it will not serve.
@@ -299,7 +320,10 @@ type SessionSummary struct {
 	OSName         string `json:"osname"`
 	Browser        string `json:"browser"`
 	IP             string `json:"ip"`
+	Trans          bool   `json:"trans,omitempty"` // transferred at least once
 	TransMemo      string `json:"transmemo,omitempty"`
+	// TransFrom is the agent who had the chat before the last transfer.
+	TransFrom string `json:"transfrom,omitempty"`
 }
 
 // Validate checks a `new` payload's field sizes.

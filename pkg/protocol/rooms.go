@@ -27,3 +27,11 @@ const NamespaceControl = "#control"
 // EventAnnounce asks every gateway to send its heartbeat (its agent sockets)
 // now: a routing replica that has just taken over wants presence at once.
 const EventAnnounce = "announce"
+
+// EventReply carries the routing service's answer to one command, in
+// NamespaceControl, to room ReplyRoom(id): the gateway that sent the command
+// waits for it.
+const EventReply = "reply"
+
+// ReplyRoom is where the answer to the command with reply id id goes.
+func ReplyRoom(id string) string { return "r:" + id }

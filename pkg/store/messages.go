@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/kefu-im/kefu/pkg/protocol"
 )
 
 // serverClientIDPrefix marks clientids the store generates for messages
@@ -49,7 +51,9 @@ func (s *Store) AppendMessage(ctx context.Context, m *Message) (stored Message, 
 		// The increment takes the session row's write lock (SQLite: the
 		// database write lock), so concurrent senders queue here and each
 		// sees the previous one's committed seq.
-		res := tx.Exec("UPDATE sessions SET last_seq = last_seq + 1, updated_at = ? WHERE id = ?", s.now(), msg.SessionID)
+		now := s.now()
+		res := tx.Exec("UPDATE sessions SET last_seq = last_seq + 1, updated_at = @now"+sideColumns(msg.CallType)+" WHERE id = @id",
+			map[string]any{"now": now, "id": msg.SessionID})
 		if res.Error != nil {
 			return res.Error
 		}
@@ -84,6 +88,18 @@ func (s *Store) AppendMessage(ctx context.Context, m *Message) (stored Message, 
 		}
 	}
 	return Message{}, false, fmt.Errorf("store: append message to %s: %w", msg.SessionID, err)
+}
+
+// sideColumns are the extra assignments a message makes to its session:
+// the timers measure from each side's last message.
+func sideColumns(callType string) string {
+	switch callType {
+	case protocol.CallTypeIn:
+		return ", last_visitor_at = @now, idle_warned = false"
+	case protocol.CallTypeOut:
+		return ", last_agent_at = @now, agent_reminded = false"
+	}
+	return ""
 }
 
 func messageByClientID(db *gorm.DB, sessionID, clientID string) (Message, bool, error) {

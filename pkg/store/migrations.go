@@ -32,6 +32,7 @@ var migrations = []migration{
 	{1, "initial schema", migrateV1},
 	{2, "agent status log", migrateV2},
 	{3, "session configs and requested agent", migrateV3},
+	{4, "routing fence, transfers, timers and prompts", migrateV4},
 }
 
 // migrationLock is a MySQL named lock: server-wide, held by a connection,

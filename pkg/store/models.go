@@ -112,6 +112,16 @@ type Session struct {
 	ServiceTime *time.Time
 	EndTime     *time.Time
 	UpdatedAt   time.Time
+	// Transfers (UCKeFu AgentService trans, transmemo, transtime).
+	Trans     bool       `gorm:"not null;default:false"`
+	TransMemo string     `gorm:"size:512;not null;default:''"`
+	TransTime *time.Time
+	// What the timers act on: the last message of each side, and whether
+	// the idle warning and the no-reply notice were sent since.
+	LastVisitorAt *time.Time
+	LastAgentAt   *time.Time
+	IdleWarned    bool `gorm:"not null;default:false"`
+	AgentReminded bool `gorm:"not null;default:false"`
 }
 
 // Message is a stored chat message (UCKeFu ChatMessage). PK gives a global
@@ -181,4 +191,30 @@ type SessionConfig struct {
 	MaxUser      int    `gorm:"not null;default:0"`
 	InitMaxUser  int    `gorm:"not null;default:0"`
 	UpdatedAt    time.Time
+	SessionTimers
+	// Prompts holds the tenant's prompt texts (JSON object, keys as in
+	// protocol.Prompt*); a missing key uses the default of Lang.
+	Prompts string `gorm:"type:text"`
+	Lang    string `gorm:"size:16;not null;default:''"` // zh-CN | en; '' inherits (tenant: zh-CN)
+}
+
+// SessionTimers are the timeouts of a tenant or skill group, in seconds;
+// 0 inherits (the tenant's 0 means off), -1 turns a skill group's off.
+type SessionTimers struct {
+	VisitorIdleWarn  int `gorm:"not null;default:0"` // no visitor message for this long → idle warning
+	VisitorIdleClose int `gorm:"not null;default:0"` // after the warning, this long more → end (by timeout)
+	AgentNoReply     int `gorm:"not null;default:0"` // visitor waits this long for a reply → one notice
+	QueueTimeout     int `gorm:"not null;default:0"` // waiting in the queue this long → end (by queue)
+	VisitorLeftGrace int `gorm:"not null;default:0"` // visitor gone this long → end (by user); 0: the default
+	// WorkingHours is "HH:MM~HH:MM[,HH:MM~HH:MM...]" in the tenant's time
+	// zone; empty means always open.
+	WorkingHours string `gorm:"size:255;not null;default:''"`
+}
+
+// RoutingFence holds the newest routing leader's fencing token: a write
+// from an older leader (one that lost its lease while paused) is refused.
+type RoutingFence struct {
+	Name      string `gorm:"primaryKey;size:32"`
+	Token     int64  `gorm:"not null"`
+	UpdatedAt time.Time
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"gorm.io/gorm/clause"
+
+	"github.com/kefu-im/kefu/pkg/prompt"
 )
 
 // TenantAgentSkills returns, for each of the tenant's agents that belongs to
@@ -48,12 +50,28 @@ func (s *Store) SessionConfigs(ctx context.Context, orgi string) ([]SessionConfi
 	return out, nil
 }
 
+// Prompts returns the tenant's prompt texts (its own settings row; the
+// defaults when it has none).
+func (s *Store) Prompts(ctx context.Context, orgi string) (prompt.Set, error) {
+	var rows []SessionConfig
+	if err := s.db.WithContext(ctx).Where("orgi = ? AND skill = ''", orgi).Limit(1).Find(&rows).Error; err != nil {
+		return prompt.Set{}, fmt.Errorf("store: prompts of %s: %w", orgi, err)
+	}
+	if len(rows) == 0 {
+		return prompt.New("", ""), nil
+	}
+	return prompt.New(rows[0].Lang, rows[0].Prompts), nil
+}
+
 // SaveSessionConfig inserts or replaces one routing settings row.
 func (s *Store) SaveSessionConfig(ctx context.Context, c SessionConfig) error {
 	c.UpdatedAt = s.now()
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "orgi"}, {Name: "skill"}},
-		DoUpdates: clause.AssignmentColumns([]string{"distribution", "last_agent", "max_user", "init_max_user", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{
+			"distribution", "last_agent", "max_user", "init_max_user", "updated_at",
+			"visitor_idle_warn", "visitor_idle_close", "agent_no_reply", "queue_timeout", "visitor_left_grace", "working_hours", "prompts", "lang",
+		}),
 	}).Create(&c).Error
 	if err != nil {
 		return fmt.Errorf("store: save session config %s/%s: %w", c.Orgi, c.Skill, err)

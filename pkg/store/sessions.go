@@ -110,72 +110,38 @@ func (s *Store) OpenSession(ctx context.Context, appid, userid string) (Session,
 	return sess, nil
 }
 
-// AssignSession hands a queued session to agentNo. It reports false, and
-// changes nothing, when the session is no longer queued: the conditional
-// update makes concurrent or repeated assignment of one session safe, and
-// exactly one caller sees true.
-func (s *Store) AssignSession(ctx context.Context, id, agentNo string, at time.Time) (bool, error) {
-	if agentNo == "" {
-		return false, errors.New("store: assign session: agentNo is required")
-	}
-	at = utc(at)
-	db := s.db.WithContext(ctx)
-	res := db.Model(&Session{}).Where("id = ? AND status = ?", id, protocol.SessionInQueue).Updates(map[string]any{
-		"status":       protocol.SessionInService,
-		"agentno":      agentNo,
-		"service_time": at,
-		"updated_at":   s.now(),
-	})
-	if res.Error != nil {
-		return false, fmt.Errorf("store: assign session %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 1 {
-		return true, nil
-	}
-	if err := s.sessionExists(db, id); err != nil {
-		return false, fmt.Errorf("store: assign session %s: %w", id, err)
-	}
-	return false, nil
-}
-
-func (s *Store) sessionExists(db *gorm.DB, id string) error {
-	var n int64
-	if err := db.Model(&Session{}).Where("id = ?", id).Count(&n).Error; err != nil {
-		return err
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
 // EndSession ends a session that has not ended yet, recording who ended it
 // and when. It returns the row as it is after the call and whether this call
 // changed it; ending an ended session is a no-op that reports false.
 func (s *Store) EndSession(ctx context.Context, id, endBy string, at time.Time) (Session, bool, error) {
-	at = utc(at)
 	var (
 		sess    Session
 		changed bool
 	)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&Session{}).Where("id = ? AND status <> ?", id, protocol.SessionEnd).Updates(map[string]any{
-			"status":     protocol.SessionEnd,
-			"open_key":   nil,
-			"end_by":     endBy,
-			"end_time":   at,
-			"updated_at": s.now(),
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		changed = res.RowsAffected == 1
-		return tx.Where("id = ?", id).Take(&sess).Error
+		var err error
+		sess, changed, err = s.endSession(tx, id, endBy, at)
+		return err
 	})
-	if err != nil {
+	return sess, changed, err
+}
+
+func (s *Store) endSession(tx *gorm.DB, id, endBy string, at time.Time) (Session, bool, error) {
+	res := tx.Model(&Session{}).Where("id = ? AND status <> ?", id, protocol.SessionEnd).Updates(map[string]any{
+		"status":     protocol.SessionEnd,
+		"open_key":   nil,
+		"end_by":     endBy,
+		"end_time":   utc(at),
+		"updated_at": s.now(),
+	})
+	if res.Error != nil {
+		return Session{}, false, notFound(res.Error, "end session %s", id)
+	}
+	var sess Session
+	if err := tx.Where("id = ?", id).Take(&sess).Error; err != nil {
 		return Session{}, false, notFound(err, "end session %s", id)
 	}
-	return sess, changed, nil
+	return sess, res.RowsAffected == 1, nil
 }
 
 // ListQueued returns the tenant's waiting sessions in arrival order (FIFO;
@@ -207,6 +173,30 @@ func (s *Store) CountInService(ctx context.Context, orgi string) (map[string]int
 	out := make(map[string]int, len(rows))
 	for _, r := range rows {
 		out[r.AgentNo] = r.N
+	}
+	return out, nil
+}
+
+// InService returns the tenant's sessions in service: session id → agent.
+func (s *Store) InService(ctx context.Context, orgi string) (map[string]string, error) {
+	var rows []Session
+	err := s.db.WithContext(ctx).Select("id", "agentno").Where("orgi = ? AND status = ?", orgi, protocol.SessionInService).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: in-service sessions of %s: %w", orgi, err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.AgentNo
+	}
+	return out, nil
+}
+
+// InServiceDetails returns the tenant's sessions in service, whole (the
+// routing timers read their last-message times).
+func (s *Store) InServiceDetails(ctx context.Context, orgi string) ([]Session, error) {
+	var out []Session
+	if err := s.db.WithContext(ctx).Where("orgi = ? AND status = ?", orgi, protocol.SessionInService).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: in-service sessions of %s: %w", orgi, err)
 	}
 	return out, nil
 }
@@ -245,75 +235,6 @@ func (s *Store) ListAllAgentStates(ctx context.Context) ([]AgentState, error) {
 		return nil, fmt.Errorf("store: list agent states: %w", err)
 	}
 	return out, nil
-}
-
-// SaveAgentState inserts or replaces the agent's state. UpdatedAt is set to
-// now. A zero LastAssigned ("never") is stored as NULL: MySQL in its default
-// strict mode rejects the zero date the driver would send for it.
-func (s *Store) SaveAgentState(ctx context.Context, st AgentState) error {
-	if st.AgentID == "" || st.Orgi == "" {
-		return errors.New("store: save agent state: agent id and orgi are required")
-	}
-	var last any
-	if !st.LastAssigned.IsZero() {
-		last = utc(st.LastAssigned)
-	}
-	row := map[string]any{
-		"agent_id":      st.AgentID,
-		"orgi":          st.Orgi,
-		"status":        st.Status,
-		"busy":          st.Busy,
-		"last_assigned": last,
-		"status_since":  utcPtr(st.StatusSince),
-		"updated_at":    s.now(),
-	}
-	err := s.db.WithContext(ctx).Model(&AgentState{}).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "agent_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"orgi", "status", "busy", "last_assigned", "status_since", "updated_at"}),
-	}).Create(row).Error
-	if err != nil {
-		return fmt.Errorf("store: save agent state %s: %w", st.AgentID, err)
-	}
-	return nil
-}
-
-// RequeueAgentSessions puts every session agentNo is serving back in the
-// queue, unassigned, keeping each one's enqueue time so that they are served
-// before visitors who arrived after them. It returns the sessions moved.
-func (s *Store) RequeueAgentSessions(ctx context.Context, agentNo string) ([]Session, error) {
-	var moved []Session
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("agentno = ? AND status = ?", agentNo, protocol.SessionInService).Find(&moved).Error; err != nil {
-			return err
-		}
-		if len(moved) == 0 {
-			return nil
-		}
-		ids := make([]string, len(moved))
-		for i, m := range moved {
-			ids[i] = m.ID
-		}
-		return tx.Model(&Session{}).Where("id IN ? AND status = ?", ids, protocol.SessionInService).Updates(map[string]any{
-			"status": protocol.SessionInQueue, "agentno": "", "service_time": nil, "updated_at": s.now(),
-		}).Error
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: requeue sessions of %s: %w", agentNo, err)
-	}
-	for i := range moved {
-		moved[i].Status, moved[i].AgentNo, moved[i].ServiceTime = protocol.SessionInQueue, "", nil
-	}
-	return moved, nil
-}
-
-// AppendAgentStatusLog records one finished status spell.
-func (s *Store) AppendAgentStatusLog(ctx context.Context, l AgentStatusLog) error {
-	l.Since, l.Until = utc(l.Since), utc(l.Until)
-	l.Seconds = int64(l.Until.Sub(l.Since) / time.Second)
-	if err := s.db.WithContext(ctx).Create(&l).Error; err != nil {
-		return fmt.Errorf("store: log status of %s: %w", l.AgentID, err)
-	}
-	return nil
 }
 
 // ListAgentStatusLog returns an agent's status spells, oldest first.

@@ -38,6 +38,9 @@ type Config struct {
 	MySQLDSN   string
 	SQLitePath string
 	Logger     *slog.Logger
+	// Clock stamps rows (message times, updates); nil is the wall clock.
+	// Tests of time-driven behaviour share theirs with the code under test.
+	Clock func() time.Time
 }
 
 // Store is safe for concurrent use; open one per process.
@@ -45,6 +48,7 @@ type Store struct {
 	db    *gorm.DB
 	log   *slog.Logger
 	mysql bool
+	clock func() time.Time
 }
 
 const (
@@ -75,7 +79,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		SkipDefaultTransaction: true,
 	}
 
-	s := &Store{log: log}
+	s := &Store{log: log, clock: cfg.Clock}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
 	var (
 		db  *gorm.DB
 		err error
@@ -241,7 +248,7 @@ func utcPtr(t *time.Time) *time.Time {
 	return &v
 }
 
-func (s *Store) now() time.Time { return utc(time.Now()) }
+func (s *Store) now() time.Time { return utc(s.clock()) }
 
 const (
 	defaultLimit = 50

@@ -288,7 +288,7 @@ func TestSchemaMatchesModels(t *testing.T) {
 		m := s.db.Migrator()
 		for _, model := range []any{
 			&Tenant{}, &Site{}, &Agent{}, &SkillGroup{}, &AgentSkill{}, &Token{},
-			&Visitor{}, &Session{}, &Message{}, &AgentState{}, &Setting{}, &AgentStatusLog{}, &SessionConfig{},
+			&Visitor{}, &Session{}, &Message{}, &AgentState{}, &Setting{}, &AgentStatusLog{}, &SessionConfig{}, &RoutingFence{},
 		} {
 			stmt := s.db.Model(model).Statement
 			if err := stmt.Parse(model); err != nil {
@@ -344,7 +344,6 @@ func TestNotFoundErrors(t *testing.T) {
 		_, checks["GetVisitor"] = s.GetVisitor(ctx, "nope", "nope")
 		_, checks["GetSession"] = s.GetSession(ctx, "nope")
 		_, checks["OpenSession"] = s.OpenSession(ctx, "nope", "nope")
-		_, checks["AssignSession"] = s.AssignSession(ctx, "nope", "agent", time.Now())
 		_, _, checks["EndSession"] = s.EndSession(ctx, "nope", "agent", time.Now())
 		_, _, checks["AppendMessage"] = s.AppendMessage(ctx, &Message{SessionID: "nope", ClientID: "c1"})
 		_, checks["GetMessage"] = s.GetMessage(ctx, "nope")

@@ -43,5 +43,7 @@ func (s Session) Summary() protocol.SessionSummary {
 		OSName:         s.OSName,
 		Browser:        s.Browser,
 		IP:             s.IP,
+		Trans:          s.Trans,
+		TransMemo:      s.TransMemo,
 	}
 }

@@ -47,6 +47,16 @@ func (f *fixture) config(c store.SessionConfig) {
 	if err := f.st.SaveSessionConfig(f.ctx, c); err != nil {
 		f.t.Fatal(err)
 	}
+	f.handle(command.Command{Kind: command.ConfigChanged})
+}
+
+// end ends a session as the gateway does: in the store, then telling routing.
+func (f *fixture) end(sessionID string) {
+	f.t.Helper()
+	if _, _, err := f.st.EndSession(f.ctx, sessionID, "agent", f.now); err != nil {
+		f.t.Fatal(err)
+	}
+	f.handle(command.Command{Kind: command.SessionEnd, SessionID: sessionID})
 }
 
 func TestSkillVisitorsWaitForTheirSkill(t *testing.T) {
@@ -117,9 +127,7 @@ func TestLastAgentFirstWhenConfigured(t *testing.T) {
 	f.ready(a)
 	f.ready(b)
 	first := f.request(store.Session{UserID: "ret"})
-	if _, _, err := f.st.EndSession(f.ctx, first.ID, "agent", f.now); err != nil {
-		t.Fatal(err)
-	}
+	f.end(first.ID)
 	// Make the other agent the least loaded and idlest: only lastagent can pick the first one.
 	other := a
 	if first.AgentNo == a {

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"maps"
 	"time"
 
 	"github.com/kefu-im/kefu/pkg/command"
@@ -16,7 +17,14 @@ type presence struct {
 	byAgent  map[string]map[string]bool // agent id → its socket ids
 	nodeSeen map[string]time.Time       // node → last heartbeat
 	grace    map[string]pendingOffline  // agent id → when it goes offline
+	// Visitors' sockets of open sessions, as far as joins and leaves tell
+	// (heartbeats carry agents only: after a takeover a visitor's sockets
+	// are unknown until it joins or leaves again).
+	visitors  map[string]visitorRef // socket id → session
+	bySession map[string]int        // session id → sockets
 }
+
+type visitorRef struct{ sessionID, orgi, node string }
 
 type socketRef struct{ agentID, orgi, node string }
 
@@ -31,7 +39,62 @@ func newPresence() *presence {
 		byAgent:  make(map[string]map[string]bool),
 		nodeSeen: make(map[string]time.Time),
 		grace:    make(map[string]pendingOffline),
+		visitors:  make(map[string]visitorRef),
+		bySession: make(map[string]int),
 	}
+}
+
+// clone copies p, to be restored if a batch fails.
+func (p *presence) clone() *presence {
+	c := &presence{
+		sockets: maps.Clone(p.sockets), byAgent: make(map[string]map[string]bool, len(p.byAgent)),
+		nodeSeen: maps.Clone(p.nodeSeen), grace: maps.Clone(p.grace),
+		visitors: maps.Clone(p.visitors), bySession: maps.Clone(p.bySession),
+	}
+	for id, socks := range p.byAgent {
+		c.byAgent[id] = maps.Clone(socks)
+	}
+	return c
+}
+
+// addVisitor records a visitor socket of an open session.
+func (p *presence) addVisitor(node, socketID, sessionID, orgi string) {
+	if _, known := p.visitors[socketID]; known {
+		return
+	}
+	p.visitors[socketID] = visitorRef{sessionID: sessionID, orgi: orgi, node: node}
+	p.bySession[sessionID]++
+}
+
+// removeVisitor forgets a visitor socket; it reports whether the session
+// has none left that routing knows of.
+func (p *presence) removeVisitor(socketID, sessionID string) bool {
+	if ref, ok := p.visitors[socketID]; ok {
+		delete(p.visitors, socketID)
+		sessionID = ref.sessionID
+		p.bySession[sessionID]--
+	}
+	if p.bySession[sessionID] > 0 {
+		return false
+	}
+	delete(p.bySession, sessionID)
+	return true
+}
+
+// anyDue reports whether an agent's grace has ended by now or a node has
+// been silent since before cutoff.
+func (p *presence) anyDue(now, cutoff time.Time) bool {
+	for _, g := range p.grace {
+		if !now.Before(g.deadline) {
+			return true
+		}
+	}
+	for _, seen := range p.nodeSeen {
+		if seen.Before(cutoff) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *presence) online(agentID string) bool { return len(p.byAgent[agentID]) > 0 }
@@ -86,8 +149,10 @@ func (p *presence) replaceNode(node string, refs []command.SocketRef, now, deadl
 }
 
 // expireNodes drops the sockets of nodes silent since before cutoff: a
-// gateway that died sent no disconnects.
-func (p *presence) expireNodes(cutoff, deadline time.Time) {
+// gateway that died sent no disconnects. It returns the sessions (id →
+// tenant) whose visitors are left without a socket.
+func (p *presence) expireNodes(cutoff, deadline time.Time) map[string]string {
+	gone := make(map[string]string)
 	for node, seen := range p.nodeSeen {
 		if !seen.Before(cutoff) {
 			continue
@@ -98,7 +163,13 @@ func (p *presence) expireNodes(cutoff, deadline time.Time) {
 				p.remove(id, deadline)
 			}
 		}
+		for id, ref := range p.visitors {
+			if ref.node == node && p.removeVisitor(id, ref.sessionID) {
+				gone[ref.sessionID] = ref.orgi
+			}
+		}
 	}
+	return gone
 }
 
 // expectBack starts a grace period for an agent routing has not heard of

@@ -12,7 +12,7 @@ import (
 
 func (f *fixture) agentState(agentID string) store.AgentState {
 	f.t.Helper()
-	st, err := f.svc.state(f.ctx, agentID, "o")
+	st, err := f.st.GetAgentState(f.ctx, agentID)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestAfterRestartAgentsAreExpectedBackThenGoOffline(t *testing.T) {
 	s := f.visitor("u", f.now)
 	served := f.session(s.ID).AgentNo
 	// A new replica: it knows nothing of sockets until heartbeats come.
-	f.svc = New(f.st, f.rec, f.svc.log, 20*time.Second)
+	f.svc = New(f.st, f.rec, f.svc.log, Options{AgentGrace: 20 * time.Second})
 	f.svc.now = func() time.Time { return f.now }
 	if err := f.svc.expectAgentsBack(context.Background()); err != nil {
 		t.Fatal(err)

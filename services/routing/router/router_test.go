@@ -46,6 +46,10 @@ func (r *recorder) AskGatewaysToAnnounce(context.Context) error {
 	return r.add("gateways", "announce", nil)
 }
 
+func (r *recorder) Reply(_ context.Context, replyTo string, v any) error {
+	return r.add("reply:"+replyTo, "reply", v)
+}
+
 func (r *recorder) find(to, event string) []any {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -70,13 +74,14 @@ type fixture struct {
 func newFixture(t *testing.T, tenantMax int) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st := storetest.SQLite(t)
+	f := &fixture{t: t, ctx: ctx, now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	st := storetest.SQLiteAt(t, func() time.Time { return f.now })
 	if err := st.CreateTenant(ctx, &store.Tenant{ID: "o", Name: "O", MaxUser: tenantMax}); err != nil {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	f := &fixture{t: t, ctx: ctx, st: st, rec: rec, now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
-	f.svc = New(st, rec, slog.New(slog.NewTextHandler(io.Discard, nil)), 20*time.Second)
+	f.st, f.rec = st, rec
+	f.svc = New(st, rec, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{AgentGrace: 20 * time.Second})
 	f.svc.now = func() time.Time { return f.now }
 	return f
 }
@@ -110,7 +115,7 @@ func (f *fixture) agent(name, roles string, maxUser int) string {
 func (f *fixture) handle(c command.Command) {
 	f.t.Helper()
 	c.ID, c.Orgi = store.NewID(), "o"
-	if err := f.svc.Handle(f.ctx, c); err != nil {
+	if err := f.svc.Handle(f.ctx, []command.Command{c}); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -201,10 +206,7 @@ func TestNoAgentThenDrainFIFOWithinCapacity(t *testing.T) {
 		t.Fatalf("u3 after drain: %+v", last)
 	}
 	// Ending one frees capacity: the next oldest is served, not the newest.
-	if _, _, err := f.st.EndSession(f.ctx, sess[0].ID, "agent", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	f.handle(command.Command{Kind: command.SessionEnd, SessionID: sess[0].ID})
+	f.end(sess[0].ID)
 	if f.session(sess[2].ID).Status != protocol.SessionInService || f.session(sess[3].ID).Status != protocol.SessionInQueue {
 		t.Fatal("queue not drained in FIFO order")
 	}

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+// transferWait bounds how long a transfer request waits for the routing
+// service; past it the answer is 202: the command is queued durably and
+// will be carried out, and the agents see the outcome as events.
+const transferWait = 5 * time.Second
+
+type transferRequest struct {
+	AgentNo  string `json:"agentno"`
+	Skill    string `json:"skill"`
+	Memo     string `json:"memo"`
+	Override bool   `json:"override"`
+}
+
+func (r transferRequest) Validate() error {
+	if (r.AgentNo == "") == (r.Skill == "") {
+		return protocol.Errorf(protocol.CodeBadRequest, "give exactly one of agentno and skill")
+	}
+	if utf8.RuneCountInString(r.Memo) > 512 {
+		return protocol.Errorf(protocol.CodeBadRequest, "memo is longer than 512 characters")
+	}
+	return nil
+}
+
+// transferSession asks the routing service, which owns assignment, to move
+// a chat, and waits for its answer.
+func (a *API) transferSession(c echo.Context) error {
+	sess, err := a.staffSession(c)
+	if err != nil {
+		return err
+	}
+	var in transferRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	p := principal(c)
+	supervisor := p.Has(protocol.RoleSupervisor) || p.Has(protocol.RoleAdmin)
+	if in.Override && !supervisor {
+		return protocol.Errorf(protocol.CodeForbidden, "only a supervisor may override capacity")
+	}
+	if sess.Status != protocol.SessionInService {
+		return protocol.Errorf(protocol.CodeConflict, "the chat is not in service")
+	}
+	replyTo := store.NewID()
+	answer, cancel := a.Replies.Expect(replyTo)
+	defer cancel()
+	ctx := c.Request().Context()
+	err = a.Commands.Send(ctx, command.Command{
+		ID: store.NewID(), Kind: command.Transfer, Orgi: sess.Orgi, SessionID: sess.ID, AgentID: in.AgentNo, Skill: in.Skill,
+		Memo: strings.TrimSpace(in.Memo), By: p.Agent.ID, Override: in.Override, ReplyTo: replyTo, Node: a.NodeID, At: time.Now().UTC(),
+	})
+	if err != nil {
+		return fmt.Errorf("send transfer: %w", err)
+	}
+	select {
+	case data := <-answer:
+		var res protocol.TransferResult
+		if err := json.Unmarshal(data, &res); err != nil {
+			return fmt.Errorf("transfer answer: %w", err)
+		}
+		if !res.OK {
+			return res.Error
+		}
+		return c.JSON(http.StatusOK, res)
+	case <-time.After(transferWait):
+		return c.JSON(http.StatusAccepted, map[string]any{"ok": true, "pending": true})
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// colleagues lists the tenant's agents who can take chats, with status and
+// load: the transfer dialog's choices.
+func (a *API) colleagues(c echo.Context) error {
+	all, err := a.agentRows(c)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(all))
+	for _, row := range all {
+		if row["disabled"] == true || !slices.Contains(row["roles"].([]string), protocol.RoleAgent) {
+			continue
+		}
+		out = append(out, map[string]any{
+			"id": row["id"], "nickname": row["nickname"], "status": row["status"], "busy": row["busy"],
+			"users": row["users"], "maxuser": row["maxuser"], "skills": row["skills"],
+		})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// skillGroups lists the tenant's enabled skill groups (id and name).
+func (a *API) skillGroups(c echo.Context) error {
+	groups, err := a.Store.ListSkills(c.Request().Context(), principal(c).Agent.Orgi)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(groups))
+	for _, g := range groups {
+		if !g.Disabled {
+			out = append(out, map[string]any{"id": g.ID, "name": g.Name})
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,443 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"time"
+
+	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/prompt"
+	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+// batch is the work of one transaction: the decisions of a batch of
+// commands (or of one timer pass), the writes they need, and what to tell
+// whom once they have committed.
+type batch struct {
+	s   *Service
+	ctx context.Context
+	tx  *store.RoutingTx
+	rd  *store.Store // reads inside tx
+	now time.Time
+
+	sessions map[string]store.Session // prefetched for the batch's requests
+	assigns  []pendingAssign
+	states   map[string]store.AgentState // agent → state to save
+	logs     []store.AgentStatusLog
+	out      []func(context.Context) error // announcements, in order
+	touched  map[string]bool               // tenants whose queue or counters changed
+}
+
+type pendingAssign struct {
+	t       *tenant
+	sess    store.Session
+	agentID string
+}
+
+func (s *Service) newBatch(ctx context.Context, tx *store.RoutingTx) *batch {
+	return &batch{
+		s: s, ctx: ctx, tx: tx, rd: tx.Store(), now: s.now(),
+		states: make(map[string]store.AgentState), touched: make(map[string]bool),
+	}
+}
+
+// tenant returns orgi's picture, loading it on first use.
+func (b *batch) tenant(orgi string) (*tenant, error) {
+	if t := b.s.tenants[orgi]; t != nil {
+		return t, nil
+	}
+	t, err := loadTenant(b.ctx, b.rd, orgi)
+	if err != nil {
+		return nil, err
+	}
+	b.s.tenants[orgi] = t
+	b.touched[orgi] = true
+	return t, nil
+}
+
+// reload replaces orgi's picture with a fresh one (settings or agents
+// changed), keeping what only memory knows.
+func (b *batch) reload(orgi string) (*tenant, error) {
+	old := b.s.tenants[orgi]
+	delete(b.s.tenants, orgi)
+	t, err := b.tenant(orgi)
+	if err != nil || old == nil {
+		return t, err
+	}
+	t.told, t.visitorGone, t.avoid = old.told, old.visitorGone, old.avoid
+	return t, nil
+}
+
+// prefetch reads the sessions the batch's requests name, in one query.
+func (b *batch) prefetch(cs []command.Command) error {
+	var ids []string
+	for _, c := range cs {
+		if c.Kind == command.VisitorRequest {
+			ids = append(ids, c.SessionID)
+		}
+	}
+	var err error
+	b.sessions, err = b.tx.Sessions(ids)
+	return err
+}
+
+func (b *batch) handle(c command.Command) error {
+	switch c.Kind {
+	case command.AgentConnected:
+		return b.agentConnected(c)
+	case command.AgentDisconnected:
+		b.s.pres.remove(c.SocketID, b.now.Add(b.s.opts.AgentGrace))
+		return nil
+	case command.NodeAlive:
+		for _, orgi := range b.s.pres.replaceNode(c.Node, c.Sockets, b.now, b.now.Add(b.s.opts.AgentGrace)) {
+			if err := b.drain(orgi); err != nil {
+				return err
+			}
+		}
+		return nil
+	case command.VisitorRequest:
+		return b.visitorRequest(b.sessions[c.SessionID])
+	case command.VisitorJoined:
+		return b.visitorJoined(c)
+	case command.VisitorLeft:
+		return b.visitorLeft(c)
+	case command.AgentStatus:
+		return b.agentStatus(c)
+	case command.SessionEnd:
+		return b.sessionEnded(c)
+	case command.ConfigChanged:
+		if _, err := b.reload(c.Orgi); err != nil {
+			return err
+		}
+		return b.drain(c.Orgi) // capacity may have grown
+	case command.Transfer:
+		return b.transfer(c)
+	}
+	b.s.log.Warn("routing: unknown command dropped", "kind", c.Kind, "id", c.ID)
+	return nil
+}
+
+// visitorRequest queues a new session and serves the queue: a newcomer
+// never overtakes those already waiting for the same agents.
+func (b *batch) visitorRequest(sess store.Session) error {
+	if sess.ID == "" || sess.Status != protocol.SessionInQueue {
+		return nil // unknown, or already served or ended: a repeat
+	}
+	t, err := b.tenant(sess.Orgi)
+	if err != nil {
+		return err
+	}
+	if _, served := t.served[sess.ID]; served {
+		return nil
+	}
+	if t.queued(sess.ID) >= 0 {
+		// A repeat, or the visitor reconnected and asks where it is.
+		delete(t.told, sess.ID)
+		b.touched[t.orgi] = true
+		return nil
+	}
+	if !t.open(b.now, sess.Skill) {
+		return b.end(t, sess.ID, protocol.EndBySystem, prompt.OffHours, protocol.StateOffHours)
+	}
+	t.enqueue(sess, b.now)
+	b.touched[t.orgi] = true
+	return b.drain(t.orgi)
+}
+
+// agentConnected records a socket. An agent back from offline is not ready
+// until it says so; one that just came online may take queued visitors.
+func (b *batch) agentConnected(c command.Command) error {
+	if !b.s.pres.add(c.Node, c.SocketID, c.AgentID, c.Orgi) {
+		return nil
+	}
+	t, err := b.tenant(c.Orgi)
+	if err != nil {
+		return err
+	}
+	a, err := b.agent(t, c.AgentID)
+	if err != nil || a == nil {
+		return err
+	}
+	b.touched[t.orgi] = true
+	if a.state.Status == protocol.AgentOffline {
+		next := a.state
+		next.Status = protocol.AgentNotReady
+		b.setState(a, next)
+		return nil
+	}
+	return b.drain(t.orgi)
+}
+
+// agent returns the tenant's agent, reloading the picture once for an agent
+// created since it was loaded; nil if there is no such agent.
+func (b *batch) agent(t *tenant, agentID string) (*agent, error) {
+	if a := t.agents[agentID]; a != nil {
+		return a, nil
+	}
+	t, err := b.reload(t.orgi)
+	if err != nil {
+		return nil, err
+	}
+	return t.agents[agentID], nil
+}
+
+func (b *batch) agentStatus(c command.Command) error {
+	t, err := b.tenant(c.Orgi)
+	if err != nil {
+		return err
+	}
+	a, err := b.agent(t, c.AgentID)
+	if err != nil || a == nil {
+		return err
+	}
+	next := a.state
+	if c.Status != "" {
+		next.Status = c.Status
+	}
+	if c.Busy != nil {
+		next.Busy = *c.Busy
+	}
+	b.setState(a, next)
+	return b.drain(t.orgi)
+}
+
+// setState records an agent's new state and, when status or busy changed,
+// logs the spell that ended (for attendance figures).
+func (b *batch) setState(a *agent, next store.AgentState) {
+	prev := a.state
+	if prev.Status != next.Status || prev.Busy != next.Busy {
+		if prev.StatusSince != nil {
+			b.logs = append(b.logs, store.AgentStatusLog{
+				AgentID: prev.AgentID, Orgi: prev.Orgi, Status: prev.Status, Busy: prev.Busy, Since: *prev.StatusSince, Until: b.now,
+			})
+		}
+		now := b.now
+		next.StatusSince = &now
+		b.touched[next.Orgi] = true
+	}
+	a.state = next
+	b.states[next.AgentID] = next
+}
+
+// sessionEnded forgets a session a gateway ended and serves the queue.
+func (b *batch) sessionEnded(c command.Command) error {
+	t, err := b.tenant(c.Orgi)
+	if err != nil {
+		return err
+	}
+	t.release(c.SessionID)
+	t.dequeue(c.SessionID)
+	delete(t.visitorGone, c.SessionID)
+	b.touched[t.orgi] = true
+	return b.drain(t.orgi)
+}
+
+// offline ends an agent's grace: status offline, and the visitors it served
+// back to the queue with their original enqueue time, so ahead of everyone
+// who came after them.
+func (b *batch) offline(agentID, orgi string) error {
+	t, err := b.tenant(orgi)
+	if err != nil {
+		return err
+	}
+	if a := t.agents[agentID]; a != nil {
+		next := a.state
+		next.Status, next.Busy = protocol.AgentOffline, false
+		b.setState(a, next)
+	}
+	moved, err := b.tx.RequeueAgentSessions(agentID)
+	if err != nil {
+		return err
+	}
+	b.s.log.Info("routing: agent offline", "agent", agentID, "orgi", orgi, "requeued", len(moved))
+	for _, sess := range moved {
+		t.release(sess.ID)
+		t.enqueue(sess, b.now)
+		// A socket of the agent may linger on a node that stopped
+		// heartbeating; it must not keep showing these chats as its own.
+		b.send(func(ctx context.Context) error {
+			return b.s.emit.ToAgent(ctx, agentID, protocol.EventTransOut, sess.Summary())
+		})
+	}
+	b.touched[orgi] = true
+	return b.drain(orgi)
+}
+
+// drain assigns queued visitors, oldest first, while anyone who may take
+// them has room. One pass pulls at most initmaxuser visitors per agent.
+func (b *batch) drain(orgi string) error {
+	t, err := b.tenant(orgi)
+	if err != nil {
+		return err
+	}
+	free := b.freeCapacity(t)
+	pulled := make(map[string]int)
+	for i := 0; i < len(t.queue) && free > 0; {
+		sess := t.queue[i]
+		agentID, ok, err := b.choose(t, sess, pulled, t.avoid[sess.ID])
+		if err != nil {
+			return err
+		}
+		if !ok {
+			i++
+			continue
+		}
+		t.queue = slices.Delete(t.queue, i, i+1)
+		t.forget(sess.ID)
+		b.assign(t, sess, agentID)
+		pulled[agentID]++
+		free--
+	}
+	return nil
+}
+
+// freeCapacity is the room left among agents who may take visitors now.
+func (b *batch) freeCapacity(t *tenant) int {
+	n := 0
+	for id, a := range t.agents {
+		if b.takesVisitors(a, id) {
+			n += max(0, t.capacity(a)-a.load)
+		}
+	}
+	return n
+}
+
+// takesVisitors: role agent, enabled, ready, not busy, with a live socket.
+func (b *batch) takesVisitors(a *agent, id string) bool {
+	return a.isRoutable() && a.state.Status == protocol.AgentReady && !a.state.Busy && b.s.pres.online(id)
+}
+
+// assign gives sess to agentID in the picture; the write and the
+// announcements follow in flush.
+func (b *batch) assign(t *tenant, sess store.Session, agentID string) {
+	t.serve(sess.ID, agentID)
+	if a := t.agents[agentID]; a != nil {
+		next := a.state
+		next.LastAssigned = b.now
+		b.setState(a, next)
+	}
+	b.assigns = append(b.assigns, pendingAssign{t: t, sess: sess, agentID: agentID})
+	b.touched[t.orgi] = true
+}
+
+// send queues an announcement for after the commit.
+func (b *batch) send(f func(context.Context) error) { b.out = append(b.out, f) }
+
+// flush writes the batch: assignments (those whose visitor left meanwhile
+// are undone in memory), agent states, status spells; and works out what
+// each waiting visitor must now hear.
+func (b *batch) flush() error {
+	if len(b.assigns) > 0 {
+		as := make([]store.Assignment, len(b.assigns))
+		for i, p := range b.assigns {
+			as[i] = store.Assignment{SessionID: p.sess.ID, AgentNo: p.agentID}
+		}
+		done, err := b.tx.AssignSessions(as, b.now)
+		if err != nil {
+			return err
+		}
+		for _, p := range b.assigns {
+			if !done[p.sess.ID] {
+				p.t.release(p.sess.ID)
+				continue
+			}
+			b.announceAssigned(p.t, p.sess, p.agentID, prompt.Assigned, "")
+		}
+	}
+	states := make([]store.AgentState, 0, len(b.states))
+	for _, st := range b.states {
+		states = append(states, st)
+	}
+	if err := b.tx.SaveAgentStates(states); err != nil {
+		return err
+	}
+	if err := b.tx.AppendAgentStatusLogs(b.logs); err != nil {
+		return err
+	}
+	for orgi := range b.touched {
+		if t := b.s.tenants[orgi]; t != nil {
+			b.tellPositions(t)
+		}
+	}
+	return nil
+}
+
+// announceAssigned tells the agent (`new`) and the visitor (`status`).
+func (b *batch) announceAssigned(t *tenant, sess store.Session, agentID, promptKey, from string) {
+	nick := agentID
+	if a := t.agents[agentID]; a != nil {
+		nick = a.rec.Nickname
+	}
+	at := b.now
+	sess.AgentNo, sess.Status, sess.ServiceTime = agentID, protocol.SessionInService, &at
+	summary := sess.Summary()
+	summary.TransFrom = from
+	st := protocol.VisitorStatus{
+		State: protocol.StateAssigned, MessageType: "message", Message: t.prompts().Text(promptKey, nick, 0),
+		AgentServiceID: sess.ID, AgentNo: agentID, NickName: nick, CreateTime: protocol.Time(at),
+	}
+	b.s.log.Info("routing: assigned", "session", sess.ID, "agent", agentID, "orgi", sess.Orgi)
+	b.send(func(ctx context.Context) error {
+		return errors.Join(
+			b.s.emit.ToAgent(ctx, agentID, protocol.EventNew, summary),
+			b.s.emit.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventStatus, st),
+		)
+	})
+}
+
+// tellPositions tells each waiting visitor whose position changed where it
+// now is (FIFO per skill group), and whether anyone could serve it at all.
+func (b *batch) tellPositions(t *tenant) {
+	pos := make(map[string]int)
+	nobody := make(map[string]bool)
+	texts := t.prompts()
+	for _, sess := range t.queue {
+		k := t.skillOf(sess)
+		if _, known := nobody[k]; !known {
+			nobody[k] = !b.anyoneServes(t, k)
+		}
+		pos[k]++
+		n := pos[k]
+		if t.told[sess.ID] == n {
+			continue
+		}
+		t.told[sess.ID] = n
+		state, key := protocol.StateQueued, prompt.Queued
+		if nobody[k] {
+			state, key = protocol.StateNoAgent, prompt.NoAgent
+		}
+		st := protocol.VisitorStatus{
+			State: state, MessageType: "message", Message: texts.Text(key, "", n),
+			AgentServiceID: sess.ID, Num: &n, CreateTime: protocol.Time(b.now),
+		}
+		b.send(func(ctx context.Context) error {
+			return b.s.emit.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventStatus, st)
+		})
+	}
+}
+
+// anyoneServes reports whether any agent who could take skill's visitors is
+// ready (full or busy included: then the visitor is merely waiting).
+func (b *batch) anyoneServes(t *tenant, skill string) bool {
+	for id, a := range t.agents {
+		if a.isRoutable() && a.state.Status == protocol.AgentReady && b.s.pres.online(id) &&
+			(skill == "" || slices.Contains(a.skills, skill)) {
+			return true
+		}
+	}
+	return false
+}
+
+// deliver sends the announcements of a committed batch. A failure is
+// logged, not retried: the decision stands, and clients catch up when they
+// reconnect or reload (the state is in MySQL).
+func (b *batch) deliver() {
+	for _, f := range b.out {
+		if err := f(b.ctx); err != nil {
+			b.s.log.Warn("routing: announcement not delivered", "err", err)
+		}
+	}
+}

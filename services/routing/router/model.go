@@ -1,0 +1,310 @@
+package router
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kefu-im/kefu/pkg/prompt"
+	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+// tenant is the leader's picture of one tenant: agents with their state and
+// load, skill groups, settings, the queue and who serves what. It is loaded
+// from MySQL inside a fenced transaction (so it includes every write of an
+// earlier leader) and then kept up to date by the leader's own decisions,
+// since the leader is the only writer of assignments and agent states.
+// Decisions read it, never the database: that is what makes a burst cheap.
+type tenant struct {
+	orgi    string
+	record  store.Tenant
+	agents  map[string]*agent
+	groups  map[string]store.SkillGroup    // enabled groups
+	configs map[string]store.SessionConfig // skill ("" = tenant) → settings
+	queue   []store.Session                // waiting, FIFO: enqueue time, then id
+	served  map[string]string              // session in service → agent
+	// told is the last position each waiting visitor heard, so that a
+	// visitor hears again only when the position changes.
+	told map[string]int
+	// visitorGone holds sessions whose visitor left, with when to end them.
+	visitorGone map[string]time.Time
+	// since is when each waiting visitor started waiting (this time).
+	since map[string]time.Time
+	// avoid is the agent a waiting visitor was transferred away from.
+	avoid map[string]string
+}
+
+type agent struct {
+	rec    store.Agent
+	skills []string
+	state  store.AgentState
+	load   int
+}
+
+func (a *agent) isRoutable() bool {
+	return !a.rec.Disabled && slices.Contains(strings.Split(a.rec.Roles, ","), protocol.RoleAgent)
+}
+
+// loadTenant reads a tenant's picture through the leader's transaction.
+func loadTenant(ctx context.Context, st *store.Store, orgi string) (*tenant, error) {
+	rec, err := st.GetTenant(ctx, orgi)
+	if err != nil {
+		return nil, err
+	}
+	agents, err := st.ListAgents(ctx, orgi)
+	if err != nil {
+		return nil, err
+	}
+	states, err := st.ListAgentStates(ctx, orgi)
+	if err != nil {
+		return nil, err
+	}
+	skills, err := st.TenantAgentSkills(ctx, orgi)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := st.ListSkills(ctx, orgi)
+	if err != nil {
+		return nil, err
+	}
+	configs, err := st.SessionConfigs(ctx, orgi)
+	if err != nil {
+		return nil, err
+	}
+	queue, err := st.ListQueued(ctx, orgi, 0)
+	if err != nil {
+		return nil, err
+	}
+	served, err := st.InService(ctx, orgi)
+	if err != nil {
+		return nil, err
+	}
+	t := &tenant{
+		orgi: orgi, record: rec, agents: make(map[string]*agent, len(agents)),
+		groups: make(map[string]store.SkillGroup), configs: make(map[string]store.SessionConfig),
+		queue: queue, served: served, told: make(map[string]int), visitorGone: make(map[string]time.Time),
+		since: make(map[string]time.Time, len(queue)), avoid: make(map[string]string),
+	}
+	for _, q := range queue {
+		// Touched last when queued (or re-queued), or by a message since:
+		// never earlier than the wait began.
+		t.since[q.ID] = q.UpdatedAt
+	}
+	for _, a := range agents {
+		// An agent routing has never recorded is not ready.
+		t.agents[a.ID] = &agent{rec: a, skills: skills[a.ID], state: store.AgentState{AgentID: a.ID, Orgi: orgi, Status: protocol.AgentNotReady}}
+	}
+	for _, s := range states {
+		if a := t.agents[s.AgentID]; a != nil {
+			a.state = s
+		}
+	}
+	for _, agentID := range served {
+		if a := t.agents[agentID]; a != nil {
+			a.load++
+		}
+	}
+	for _, g := range groups {
+		if !g.Disabled {
+			t.groups[g.ID] = g
+		}
+	}
+	for _, c := range configs {
+		t.configs[c.Skill] = c
+	}
+	return t, nil
+}
+
+// capacity is the agent's maxuser: its own if set, else the largest its
+// skill groups set, else the tenant's (settings, then tenant record), else
+// DefaultMaxUser. One number per agent: the invariant is on its total.
+func (t *tenant) capacity(a *agent) int {
+	if a.rec.MaxUser > 0 {
+		return a.rec.MaxUser
+	}
+	best := 0
+	for _, id := range a.skills {
+		g, ok := t.groups[id]
+		if !ok {
+			continue
+		}
+		n := g.MaxUser
+		if c := t.configs[id].MaxUser; c > 0 {
+			n = c
+		}
+		best = max(best, n)
+	}
+	switch {
+	case best > 0:
+		return best
+	case t.configs[""].MaxUser > 0:
+		return t.configs[""].MaxUser
+	case t.record.MaxUser > 0:
+		return t.record.MaxUser
+	}
+	return DefaultMaxUser
+}
+
+// settings resolves a skill group's routing settings over the tenant's.
+func (t *tenant) settings(skill string) (policy string, lastAgent bool, initMax int) {
+	base, own := t.configs[""], t.configs[skill]
+	policy, initMax = base.Distribution, base.InitMaxUser
+	lastAgent = base.LastAgent != nil && *base.LastAgent
+	if skill != "" {
+		if own.Distribution != "" {
+			policy = own.Distribution
+		}
+		if own.LastAgent != nil {
+			lastAgent = *own.LastAgent
+		}
+		if own.InitMaxUser > 0 {
+			initMax = own.InitMaxUser
+		}
+	}
+	return policy, lastAgent, initMax
+}
+
+// timers resolves a skill group's timers over the tenant's: a group's 0
+// inherits and -1 turns the timer off.
+func (t *tenant) timers(skill string) store.SessionTimers {
+	out := t.configs[""].SessionTimers
+	if skill == "" {
+		return out
+	}
+	own := t.configs[skill].SessionTimers
+	for _, p := range []struct{ dst, src *int }{
+		{&out.VisitorIdleWarn, &own.VisitorIdleWarn}, {&out.VisitorIdleClose, &own.VisitorIdleClose},
+		{&out.AgentNoReply, &own.AgentNoReply}, {&out.QueueTimeout, &own.QueueTimeout}, {&out.VisitorLeftGrace, &own.VisitorLeftGrace},
+	} {
+		switch {
+		case *p.src < 0:
+			*p.dst = 0
+		case *p.src > 0:
+			*p.dst = *p.src
+		}
+	}
+	if own.WorkingHours != "" {
+		out.WorkingHours = own.WorkingHours
+	}
+	return out
+}
+
+// prompts are the tenant's texts (its own settings row holds them).
+func (t *tenant) prompts() prompt.Set {
+	c := t.configs[""]
+	return prompt.New(c.Lang, c.Prompts)
+}
+
+// skillOf is the session's skill group if it exists, else none: an unknown
+// or disabled group must not strand a visitor.
+func (t *tenant) skillOf(sess store.Session) string {
+	if _, ok := t.groups[sess.Skill]; ok {
+		return sess.Skill
+	}
+	return ""
+}
+
+// enqueue puts sess in the queue at its place by enqueue time (usually the
+// end; a visitor re-queued after its agent left goes back to its old place).
+func (t *tenant) enqueue(sess store.Session, now time.Time) {
+	if t.queued(sess.ID) >= 0 {
+		return
+	}
+	t.since[sess.ID] = now
+	i, _ := slices.BinarySearchFunc(t.queue, sess, compareQueued)
+	t.queue = slices.Insert(t.queue, i, sess)
+}
+
+func compareQueued(a, b store.Session) int {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// queued returns sessionID's index in the queue, or -1.
+func (t *tenant) queued(sessionID string) int {
+	return slices.IndexFunc(t.queue, func(s store.Session) bool { return s.ID == sessionID })
+}
+
+// dequeue removes sessionID from the queue, if there.
+func (t *tenant) dequeue(sessionID string) (store.Session, bool) {
+	i := t.queued(sessionID)
+	if i < 0 {
+		return store.Session{}, false
+	}
+	s := t.queue[i]
+	t.queue = slices.Delete(t.queue, i, i+1)
+	t.forget(sessionID)
+	return s, true
+}
+
+// forget drops what is kept about a waiting visitor that no longer waits.
+func (t *tenant) forget(sessionID string) {
+	delete(t.told, sessionID)
+	delete(t.since, sessionID)
+	delete(t.avoid, sessionID)
+}
+
+// waitingSince is when sess began its current wait.
+func (t *tenant) waitingSince(sess store.Session) time.Time {
+	if at, ok := t.since[sess.ID]; ok {
+		return at
+	}
+	return sess.CreatedAt
+}
+
+// anyServiceTimer reports whether any timer on chats in service is set.
+func (t *tenant) anyServiceTimer() bool {
+	for _, c := range t.configs {
+		if c.VisitorIdleWarn > 0 || c.AgentNoReply > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// serve records sessionID as served by agentID.
+func (t *tenant) serve(sessionID, agentID string) {
+	if prev, ok := t.served[sessionID]; ok {
+		if a := t.agents[prev]; a != nil {
+			a.load--
+		}
+	}
+	t.served[sessionID] = agentID
+	if a := t.agents[agentID]; a != nil {
+		a.load++
+	}
+}
+
+// release forgets that sessionID is served; it reports by whom.
+func (t *tenant) release(sessionID string) (string, bool) {
+	agentID, ok := t.served[sessionID]
+	if !ok {
+		return "", false
+	}
+	delete(t.served, sessionID)
+	if a := t.agents[agentID]; a != nil {
+		a.load--
+	}
+	return agentID, true
+}
+
+// counters are the live figures agents see.
+func (t *tenant) counters(online func(string) bool) protocol.AgentCounters {
+	c := protocol.AgentCounters{InQueue: len(t.queue), Users: len(t.served)}
+	for id, a := range t.agents {
+		if a.state.Status != protocol.AgentReady || !online(id) {
+			continue
+		}
+		if a.state.Busy {
+			c.Busy++
+		} else {
+			c.Agents++
+		}
+	}
+	return c
+}
