@@ -40,15 +40,15 @@ type Gateway struct {
 
 // Routing configures a routing-service replica.
 type Routing struct {
-	Addr       string
-	NodeID     string
-	RedisURL   string
-	MySQLDSN   string
+	Addr         string
+	NodeID       string
+	RedisURL     string
+	MySQLDSN     string
 	AgentGrace   time.Duration
 	VisitorGrace time.Duration
 	LeaseTTL     time.Duration
-	LogFormat  string
-	LogLevel   slog.Level
+	LogFormat    string
+	LogLevel     slog.Level
 }
 
 // Cluster reports whether the gateway shares state with other processes

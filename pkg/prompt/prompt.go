@@ -70,8 +70,8 @@ type Set struct {
 	custom map[string]string
 }
 
-// New returns the prompts for lang ('' or unknown: Chinese, as UCKeFu) with
-// custom (a JSON object of key → text; '' for none) over the defaults. A
+// New returns the prompts for lang (” or unknown: Chinese, as UCKeFu) with
+// custom (a JSON object of key → text; ” for none) over the defaults. A
 // malformed custom is ignored: Validate refuses it before it is saved.
 func New(lang, custom string) Set {
 	if _, ok := defaults[lang]; !ok {

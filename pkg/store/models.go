@@ -113,8 +113,8 @@ type Session struct {
 	EndTime     *time.Time
 	UpdatedAt   time.Time
 	// Transfers (UCKeFu AgentService trans, transmemo, transtime).
-	Trans     bool       `gorm:"not null;default:false"`
-	TransMemo string     `gorm:"size:512;not null;default:''"`
+	Trans     bool   `gorm:"not null;default:false"`
+	TransMemo string `gorm:"size:512;not null;default:''"`
 	TransTime *time.Time
 	// What the timers act on: the last message of each side, and whether
 	// the idle warning and the no-reply notice were sent since.

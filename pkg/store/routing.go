@@ -67,7 +67,7 @@ func (s *Store) Prompts(ctx context.Context, orgi string) (prompt.Set, error) {
 func (s *Store) SaveSessionConfig(ctx context.Context, c SessionConfig) error {
 	c.UpdatedAt = s.now()
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "orgi"}, {Name: "skill"}},
+		Columns: []clause.Column{{Name: "orgi"}, {Name: "skill"}},
 		DoUpdates: clause.AssignmentColumns([]string{
 			"distribution", "last_agent", "max_user", "init_max_user", "updated_at",
 			"visitor_idle_warn", "visitor_idle_close", "agent_no_reply", "queue_timeout", "visitor_left_grace", "working_hours", "prompts", "lang",

@@ -71,7 +71,9 @@ func (s *Store) fence(tx *gorm.DB, token int64) error {
 
 // Store reads through the transaction: after the fence, so it sees every
 // write of an earlier leader.
-func (t *RoutingTx) Store() *Store { return &Store{db: t.tx, log: t.s.log, mysql: t.s.mysql, clock: t.s.clock} }
+func (t *RoutingTx) Store() *Store {
+	return &Store{db: t.tx, log: t.s.log, mysql: t.s.mysql, clock: t.s.clock}
+}
 
 // Sessions returns the sessions with the given ids that exist, by id.
 func (t *RoutingTx) Sessions(ids []string) (map[string]Session, error) {

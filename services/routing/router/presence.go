@@ -35,10 +35,10 @@ type pendingOffline struct {
 
 func newPresence() *presence {
 	return &presence{
-		sockets:  make(map[string]socketRef),
-		byAgent:  make(map[string]map[string]bool),
-		nodeSeen: make(map[string]time.Time),
-		grace:    make(map[string]pendingOffline),
+		sockets:   make(map[string]socketRef),
+		byAgent:   make(map[string]map[string]bool),
+		nodeSeen:  make(map[string]time.Time),
+		grace:     make(map[string]pendingOffline),
 		visitors:  make(map[string]visitorRef),
 		bySession: make(map[string]int),
 	}
