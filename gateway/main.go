@@ -204,7 +204,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	})
 	start("heartbeat", func() error { return chatSvc.RunHeartbeat(ctx) })
 	if cfg.Routing == "embedded" {
-		routing := router.New(st, emitter, log.With("component", "routing"), router.Options{AgentGrace: cfg.AgentGrace, VisitorGrace: cfg.VisitorGrace})
+		routing := router.New(st, router.ClusterEmitter(emitter), log.With("component", "routing"), router.Options{AgentGrace: cfg.AgentGrace, VisitorGrace: cfg.VisitorGrace})
 		start("routing", func() error { return b.commands.Consume(ctx, routing.Handle) })
 		start("routing timers", func() error { return routing.Run(ctx) })
 	}

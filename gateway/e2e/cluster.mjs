@@ -55,6 +55,20 @@ export async function freePort() {
   return port;
 }
 
+/** Matches the log line of a routing replica that took the lease. */
+export const LEADING = /lease: acquired, leading/;
+
+/** The routing replicas that logged taking the lease (a log file: no event to await). */
+export async function leaderOf(c, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const leaders = c.routings.filter((r) => !r.proc.exited && LEADING.test(r.proc.log()));
+    if (leaders.length >= 1) return leaders;
+    if (Date.now() > deadline) throw new Error('no routing replica took the lease');
+    await sleep(50);
+  }
+}
+
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }

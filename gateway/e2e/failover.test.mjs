@@ -5,22 +5,10 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, skipReason, q } from './cluster.mjs';
+import { startCluster, skipReason, q, leaderOf, LEADING } from './cluster.mjs';
 import {
   TRANSPORTS, newVisitor, connectVisitor, createAgent, connectAgent, setStatus, adminLogin, openChat, brief, closeAllClients,
 } from './client.mjs';
-
-const LEADING = /lease: acquired, leading/;
-
-async function leaderOf(c, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const leaders = c.routings.filter((r) => !r.proc.exited && LEADING.test(r.proc.log()));
-    if (leaders.length >= 1) return leaders;
-    if (Date.now() > deadline) throw new Error('no routing replica took the lease');
-    await new Promise((r) => setTimeout(r, 50)); // polling a log file: no event to await
-  }
-}
 
 describe('routing failover', { skip: skipReason() }, () => {
   let c;

@@ -35,6 +35,10 @@ type Publisher interface {
 	// starts) are delivered to every node in that order. Nothing is promised
 	// across rooms, nor between a room and its namespace-wide broadcasts.
 	Publish(ctx context.Context, msg Message) error
+	// PublishMany publishes msgs as consecutive Publish calls would, in
+	// order, but at the cost of one round trip. On error, a prefix of msgs
+	// may have been published.
+	PublishMany(ctx context.Context, msgs []Message) error
 }
 
 // Broker is a Publisher that can also receive.

@@ -32,6 +32,16 @@ func NewMemory() *Memory {
 // that both modes reject the same messages.
 var errInvalidData = errors.New("broker: message data is not valid JSON")
 
+// PublishMany publishes msgs in order.
+func (m *Memory) PublishMany(ctx context.Context, msgs []Message) error {
+	for _, msg := range msgs {
+		if err := m.Publish(ctx, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Publish queues msg for every active Subscribe call. It never waits for a
 // subscriber.
 func (m *Memory) Publish(ctx context.Context, msg Message) error {

@@ -103,6 +103,26 @@ func (b *Redis) Publish(ctx context.Context, msg Message) error {
 	return nil
 }
 
+// PublishMany sends msgs in one pipeline: Redis runs a connection's
+// commands in order, so the order of Publish holds.
+func (b *Redis) PublishMany(ctx context.Context, msgs []Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	pipe := b.client.Pipeline()
+	for _, msg := range msgs {
+		payload, err := json.Marshal(msg)
+		if err != nil {
+			return fmt.Errorf("broker: encode message: %w", err)
+		}
+		pipe.Publish(ctx, b.channel(msg.Namespace, msg.Room), payload)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("broker: publish %d messages: %w", len(msgs), err)
+	}
+	return nil
+}
+
 const (
 	// defaultPingEvery is Redis.pingEvery outside tests.
 	defaultPingEvery = 5 * time.Second

@@ -57,3 +57,29 @@ func (e *Emitter) AskGatewaysToAnnounce(ctx context.Context) error {
 func (e *Emitter) Reply(ctx context.Context, replyTo string, v any) error {
 	return e.ToRoom(ctx, protocol.NamespaceControl, protocol.ReplyRoom(replyTo), protocol.EventReply, v, "")
 }
+
+// Batch returns an Emitter that holds what it is given, and flush, which
+// publishes all of it, in order, in one round trip (broker.PublishMany):
+// what a routing batch announces goes out at once rather than message by
+// message. The batch Emitter is for one goroutine.
+func (e *Emitter) Batch() (batch *Emitter, flush func(context.Context) error) {
+	held := &holder{}
+	return &Emitter{pub: held}, func(ctx context.Context) error {
+		msgs := held.msgs
+		held.msgs = nil
+		return e.pub.PublishMany(ctx, msgs)
+	}
+}
+
+// holder is a Publisher that keeps messages for a later PublishMany.
+type holder struct{ msgs []broker.Message }
+
+func (h *holder) Publish(_ context.Context, msg broker.Message) error {
+	h.msgs = append(h.msgs, msg)
+	return nil
+}
+
+func (h *holder) PublishMany(_ context.Context, msgs []broker.Message) error {
+	h.msgs = append(h.msgs, msgs...)
+	return nil
+}

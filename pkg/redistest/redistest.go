@@ -22,7 +22,7 @@ import (
 
 // URL returns the Redis the tests share, or skips the test if
 // there is none (fails it if KEFU_TEST_REQUIRE_SERVERS=1).
-func URL(t *testing.T) string {
+func URL(t testing.TB) string {
 	t.Helper()
 	url := os.Getenv("KEFU_TEST_REDIS_URL")
 	if url == "" {
@@ -35,7 +35,7 @@ func URL(t *testing.T) string {
 }
 
 // Client returns a client for url, closed when the test ends.
-func Client(t *testing.T, url string) *redis.Client {
+func Client(t testing.TB, url string) *redis.Client {
 	t.Helper()
 	opt, err := redis.ParseURL(url)
 	if err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -33,6 +34,13 @@ type RoutingTx struct {
 // leader waking up mid-way waits for the new one and is then refused.
 // token 0 (single binary, no lease) skips the fence.
 func (s *Store) Routing(ctx context.Context, token int64, fn func(*RoutingTx) error) error {
+	// READ COMMITTED on MySQL: no gap locks, so the batch's updates of the
+	// queue never block (or deadlock with) gateways inserting new sessions,
+	// and every read after the fence sees the latest committed rows.
+	var opts []*sql.TxOptions
+	if s.mysql {
+		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if token > 0 {
 			if err := s.fence(tx, token); err != nil {
@@ -40,7 +48,7 @@ func (s *Store) Routing(ctx context.Context, token int64, fn func(*RoutingTx) er
 			}
 		}
 		return fn(&RoutingTx{s: s, tx: tx})
-	})
+	}, opts...)
 }
 
 func (s *Store) fence(tx *gorm.DB, token int64) error {

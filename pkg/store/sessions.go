@@ -79,7 +79,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *Session) error {
 		key := sess.AppID + "|" + sess.UserID
 		sess.OpenKey = &key
 	}
-	if err := s.db.WithContext(ctx).Create(sess).Error; err != nil {
+	// A deadlock with routing's batched updates of the queue is retried.
+	if err := s.retryTx(ctx, func(tx *gorm.DB) error { return tx.Create(sess).Error }); err != nil {
 		if isDuplicate(err) {
 			return fmt.Errorf("store: create session %s: %w", sess.ID, ErrConflict)
 		}

@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// Each term starts from a fresh service: what it keeps in memory
 	// (presence) is rebuilt from MySQL and the gateways' heartbeats.
 	lead := func(ctx context.Context, token int64) error {
-		service := router.New(st, emitter, log.With("term", token), router.Options{AgentGrace: cfg.AgentGrace, VisitorGrace: cfg.VisitorGrace, Token: token})
+		service := router.New(st, router.ClusterEmitter(emitter), log.With("term", token), router.Options{AgentGrace: cfg.AgentGrace, VisitorGrace: cfg.VisitorGrace, Token: token})
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		timers := make(chan error, 1)

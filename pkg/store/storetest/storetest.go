@@ -4,10 +4,14 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -20,6 +24,46 @@ func SQLiteAt(t testing.TB, clock func() time.Time) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "kefu.db"), Logger: slog.New(slog.DiscardHandler), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// MySQL opens and migrates a store on a fresh database of the server
+// KEFU_TEST_MYSQL_DSN names, dropped when the test ends. Without that server
+// the test is skipped (failed when KEFU_TEST_REQUIRE_SERVERS=1).
+func MySQL(t testing.TB) *store.Store {
+	t.Helper()
+	server := os.Getenv("KEFU_TEST_MYSQL_DSN")
+	if server == "" {
+		if os.Getenv("KEFU_TEST_REQUIRE_SERVERS") == "1" {
+			t.Fatal("KEFU_TEST_MYSQL_DSN is not set and KEFU_TEST_REQUIRE_SERVERS=1")
+		}
+		t.Skip("KEFU_TEST_MYSQL_DSN not set")
+	}
+	mc, err := mysqldrv.ParseDSN(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := sql.Open("mysql", mc.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	name := "kefu_test_" + store.NewID()[:16]
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP DATABASE "+name) })
+	mc.DBName = name
+	mc.ParseTime = true
+	st, err := store.Open(ctx, store.Config{MySQLDSN: mc.FormatDSN(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

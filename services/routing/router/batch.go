@@ -27,8 +27,9 @@ type batch struct {
 	assigns  []pendingAssign
 	states   map[string]store.AgentState // agent → state to save
 	logs     []store.AgentStatusLog
-	out      []func(context.Context) error // announcements, in order
+	out      []func(context.Context, Announcer) error // announcements, in order
 	touched  map[string]bool               // tenants whose queue or counters changed
+	pool     []candidate                   // choose's scratch space
 }
 
 type pendingAssign struct {
@@ -258,8 +259,8 @@ func (b *batch) offline(agentID, orgi string) error {
 		t.enqueue(sess, b.now)
 		// A socket of the agent may linger on a node that stopped
 		// heartbeating; it must not keep showing these chats as its own.
-		b.send(func(ctx context.Context) error {
-			return b.s.emit.ToAgent(ctx, agentID, protocol.EventTransOut, sess.Summary())
+		b.send(func(ctx context.Context, em Announcer) error {
+			return em.ToAgent(ctx, agentID, protocol.EventTransOut, sess.Summary())
 		})
 	}
 	b.touched[orgi] = true
@@ -297,17 +298,17 @@ func (b *batch) drain(orgi string) error {
 // freeCapacity is the room left among agents who may take visitors now.
 func (b *batch) freeCapacity(t *tenant) int {
 	n := 0
-	for id, a := range t.agents {
-		if b.takesVisitors(a, id) {
-			n += max(0, t.capacity(a)-a.load)
+	for _, a := range t.list {
+		if b.takesVisitors(a) {
+			n += max(0, a.max-a.load)
 		}
 	}
 	return n
 }
 
 // takesVisitors: role agent, enabled, ready, not busy, with a live socket.
-func (b *batch) takesVisitors(a *agent, id string) bool {
-	return a.isRoutable() && a.state.Status == protocol.AgentReady && !a.state.Busy && b.s.pres.online(id)
+func (b *batch) takesVisitors(a *agent) bool {
+	return a.routable && a.state.Status == protocol.AgentReady && !a.state.Busy && b.s.pres.online(a.rec.ID)
 }
 
 // assign gives sess to agentID in the picture; the write and the
@@ -324,7 +325,7 @@ func (b *batch) assign(t *tenant, sess store.Session, agentID string) {
 }
 
 // send queues an announcement for after the commit.
-func (b *batch) send(f func(context.Context) error) { b.out = append(b.out, f) }
+func (b *batch) send(f func(context.Context, Announcer) error) { b.out = append(b.out, f) }
 
 // flush writes the batch: assignments (those whose visitor left meanwhile
 // are undone in memory), agent states, status spells; and works out what
@@ -379,11 +380,11 @@ func (b *batch) announceAssigned(t *tenant, sess store.Session, agentID, promptK
 		State: protocol.StateAssigned, MessageType: "message", Message: t.prompts().Text(promptKey, nick, 0),
 		AgentServiceID: sess.ID, AgentNo: agentID, NickName: nick, CreateTime: protocol.Time(at),
 	}
-	b.s.log.Info("routing: assigned", "session", sess.ID, "agent", agentID, "orgi", sess.Orgi)
-	b.send(func(ctx context.Context) error {
+	b.send(func(ctx context.Context, em Announcer) error {
+		b.s.log.Info("routing: assigned", "session", sess.ID, "agent", agentID, "orgi", sess.Orgi) // committed by now
 		return errors.Join(
-			b.s.emit.ToAgent(ctx, agentID, protocol.EventNew, summary),
-			b.s.emit.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventStatus, st),
+			em.ToAgent(ctx, agentID, protocol.EventNew, summary),
+			em.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventStatus, st),
 		)
 	})
 }
@@ -413,8 +414,8 @@ func (b *batch) tellPositions(t *tenant) {
 			State: state, MessageType: "message", Message: texts.Text(key, "", n),
 			AgentServiceID: sess.ID, Num: &n, CreateTime: protocol.Time(b.now),
 		}
-		b.send(func(ctx context.Context) error {
-			return b.s.emit.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventStatus, st)
+		b.send(func(ctx context.Context, em Announcer) error {
+			return em.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventStatus, st)
 		})
 	}
 }
@@ -422,8 +423,10 @@ func (b *batch) tellPositions(t *tenant) {
 // anyoneServes reports whether any agent who could take skill's visitors is
 // ready (full or busy included: then the visitor is merely waiting).
 func (b *batch) anyoneServes(t *tenant, skill string) bool {
-	for id, a := range t.agents {
-		if a.isRoutable() && a.state.Status == protocol.AgentReady && b.s.pres.online(id) &&
+	for _, a := range t.list {
+		// An agent in its grace (a reload, or a new leader still waiting
+		// for the gateways' heartbeats) may be back any moment.
+		if a.routable && a.state.Status == protocol.AgentReady && (b.s.pres.online(a.rec.ID) || b.s.pres.inGrace(a.rec.ID)) &&
 			(skill == "" || slices.Contains(a.skills, skill)) {
 			return true
 		}
@@ -431,13 +434,26 @@ func (b *batch) anyoneServes(t *tenant, skill string) bool {
 	return false
 }
 
-// deliver sends the announcements of a committed batch. A failure is
-// logged, not retried: the decision stands, and clients catch up when they
-// reconnect or reload (the state is in MySQL).
+// deliver sends the announcements of a committed batch, in one round trip.
+// They go out even if the service is stopping: the decisions are made. A
+// failure is logged, not retried: the decision stands, and clients catch up
+// when they reconnect or reload (the state is in MySQL).
 func (b *batch) deliver() {
+	if len(b.out) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), deliverTimeout)
+	defer cancel()
+	held, flush := b.s.emit.Batch()
 	for _, f := range b.out {
-		if err := f(b.ctx); err != nil {
-			b.s.log.Warn("routing: announcement not delivered", "err", err)
+		if err := f(ctx, held); err != nil {
+			b.s.log.Warn("routing: announcement not made", "err", err)
 		}
 	}
+	if err := flush(ctx); err != nil {
+		b.s.log.Warn("routing: announcements not delivered", "count", len(b.out), "err", err)
+	}
 }
+
+// deliverTimeout bounds the publishing of one batch's announcements.
+const deliverTimeout = 10 * time.Second

@@ -15,15 +15,17 @@ import (
 func (b *batch) choose(t *tenant, sess store.Session, pulled map[string]int, exclude string) (string, bool, error) {
 	skill := t.skillOf(sess)
 	policy, lastAgent, initMax := t.settings(skill)
-	pool := make([]candidate, 0, len(t.agents))
-	for id, a := range t.agents {
-		if id == exclude || !b.takesVisitors(a, id) || (initMax > 0 && pulled[id] >= initMax) {
+	pool := b.pool[:0] // reused: a burst makes thousands of choices
+	defer func() { b.pool = pool[:0] }()
+	for _, a := range t.list {
+		id := a.rec.ID
+		if id == exclude || !b.takesVisitors(a) || (initMax > 0 && pulled[id] >= initMax) {
 			continue
 		}
 		if skill != "" && !slices.Contains(a.skills, skill) && id != sess.Agent {
 			continue
 		}
-		pool = append(pool, candidate{AgentID: id, Load: a.load, Max: t.capacity(a), LastAssigned: a.state.LastAssigned})
+		pool = append(pool, candidate{AgentID: id, Load: a.load, Max: a.max, LastAssigned: a.state.LastAssigned})
 	}
 	if sess.Agent != "" {
 		if c, ok := firstOf([]string{sess.Agent}, pool); ok {

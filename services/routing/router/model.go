@@ -22,6 +22,7 @@ type tenant struct {
 	orgi    string
 	record  store.Tenant
 	agents  map[string]*agent
+	list    []*agent // the same agents, in id order: iteration without map cost
 	groups  map[string]store.SkillGroup    // enabled groups
 	configs map[string]store.SessionConfig // skill ("" = tenant) → settings
 	queue   []store.Session                // waiting, FIFO: enqueue time, then id
@@ -42,10 +43,9 @@ type agent struct {
 	skills []string
 	state  store.AgentState
 	load   int
-}
-
-func (a *agent) isRoutable() bool {
-	return !a.rec.Disabled && slices.Contains(strings.Split(a.rec.Roles, ","), protocol.RoleAgent)
+	// Fixed while the picture lives (a settings change reloads it).
+	routable bool // role agent and enabled
+	max      int  // capacity
 }
 
 // loadTenant reads a tenant's picture through the leader's transaction.
@@ -115,6 +115,12 @@ func loadTenant(ctx context.Context, st *store.Store, orgi string) (*tenant, err
 	for _, c := range configs {
 		t.configs[c.Skill] = c
 	}
+	for _, a := range t.agents {
+		a.routable = !a.rec.Disabled && slices.Contains(strings.Split(a.rec.Roles, ","), protocol.RoleAgent)
+		a.max = t.capacity(a)
+		t.list = append(t.list, a)
+	}
+	slices.SortFunc(t.list, func(x, y *agent) int { return cmp.Compare(x.rec.ID, y.rec.ID) })
 	return t, nil
 }
 
@@ -296,8 +302,8 @@ func (t *tenant) release(sessionID string) (string, bool) {
 // counters are the live figures agents see.
 func (t *tenant) counters(online func(string) bool) protocol.AgentCounters {
 	c := protocol.AgentCounters{InQueue: len(t.queue), Users: len(t.served)}
-	for id, a := range t.agents {
-		if a.state.Status != protocol.AgentReady || !online(id) {
+	for _, a := range t.list {
+		if a.state.Status != protocol.AgentReady || !online(a.rec.ID) {
 			continue
 		}
 		if a.state.Busy {

@@ -99,6 +99,12 @@ func (p *presence) anyDue(now, cutoff time.Time) bool {
 
 func (p *presence) online(agentID string) bool { return len(p.byAgent[agentID]) > 0 }
 
+// inGrace reports whether an agent without sockets is still within its grace.
+func (p *presence) inGrace(agentID string) bool {
+	_, ok := p.grace[agentID]
+	return ok
+}
+
 // add records a socket; it reports whether the agent just came online.
 func (p *presence) add(node, socketID, agentID, orgi string) bool {
 	if _, known := p.sockets[socketID]; known {

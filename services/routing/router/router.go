@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/emit"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -28,15 +29,30 @@ type Store interface {
 	Routing(ctx context.Context, token int64, fn func(*store.RoutingTx) error) error
 }
 
-// Emitter reaches sockets anywhere in the cluster, and the gateway waiting
-// for the answer to a command.
-type Emitter interface {
+// Announcer reaches sockets anywhere in the cluster, and the gateway
+// waiting for the answer to a command.
+type Announcer interface {
 	ToVisitor(ctx context.Context, appID, userID, event string, v any) error
 	ToAgent(ctx context.Context, agentID, event string, v any) error
 	ToTenantAgents(ctx context.Context, orgi, event string, v any) error
-	AskGatewaysToAnnounce(ctx context.Context) error
 	Reply(ctx context.Context, replyTo string, v any) error
 }
+
+// Emitter is routing's way out.
+type Emitter interface {
+	Announcer
+	AskGatewaysToAnnounce(ctx context.Context) error
+	// Batch returns an Announcer that holds announcements until flush sends
+	// them all, in order, at the cost of one round trip.
+	Batch() (held Announcer, flush func(context.Context) error)
+}
+
+// ClusterEmitter adapts the broker-backed emitter to Emitter.
+func ClusterEmitter(e *emit.Emitter) Emitter { return clusterEmitter{e} }
+
+type clusterEmitter struct{ *emit.Emitter }
+
+func (c clusterEmitter) Batch() (Announcer, func(context.Context) error) { return c.Emitter.Batch() }
 
 // nodeTimeout is how long a gateway may miss heartbeats before its sockets
 // count as gone.

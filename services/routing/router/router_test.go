@@ -46,6 +46,10 @@ func (r *recorder) AskGatewaysToAnnounce(context.Context) error {
 	return r.add("gateways", "announce", nil)
 }
 
+func (r *recorder) Batch() (Announcer, func(context.Context) error) {
+	return r, func(context.Context) error { return nil }
+}
+
 func (r *recorder) Reply(_ context.Context, replyTo string, v any) error {
 	return r.add("reply:"+replyTo, "reply", v)
 }

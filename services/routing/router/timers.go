@@ -128,10 +128,10 @@ func (b *batch) systemMessage(t *tenant, sess store.Session, key string) error {
 		return fmt.Errorf("system message %s: %w", key, err)
 	}
 	chat := stored.Chat()
-	b.send(func(ctx context.Context) error {
-		err := b.s.emit.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventMessage, chat)
+	b.send(func(ctx context.Context, em Announcer) error {
+		err := em.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventMessage, chat)
 		if sess.AgentNo != "" {
-			err = errors.Join(err, b.s.emit.ToAgent(ctx, sess.AgentNo, protocol.EventMessage, chat))
+			err = errors.Join(err, em.ToAgent(ctx, sess.AgentNo, protocol.EventMessage, chat))
 		}
 		return err
 	})
@@ -160,10 +160,10 @@ func (b *batch) end(t *tenant, sessionID, endBy, promptKey, state string) error 
 		State: state, MessageType: "end", Message: t.prompts().Text(promptKey, "", 0),
 		AgentServiceID: ended.ID, AgentNo: ended.AgentNo, CreateTime: protocol.Time(b.now),
 	}
-	b.send(func(ctx context.Context) error {
-		err := b.s.emit.ToVisitor(ctx, ended.AppID, ended.UserID, protocol.EventStatus, st)
+	b.send(func(ctx context.Context, em Announcer) error {
+		err := em.ToVisitor(ctx, ended.AppID, ended.UserID, protocol.EventStatus, st)
 		if ended.AgentNo != "" {
-			err = errors.Join(err, b.s.emit.ToAgent(ctx, ended.AgentNo, protocol.EventEnd, ended.Summary()))
+			err = errors.Join(err, em.ToAgent(ctx, ended.AgentNo, protocol.EventEnd, ended.Summary()))
 		}
 		return err
 	})

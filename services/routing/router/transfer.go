@@ -18,7 +18,7 @@ func (b *batch) transfer(c command.Command) error {
 		return err
 	}
 	if c.ReplyTo != "" {
-		b.send(func(ctx context.Context) error { return b.s.emit.Reply(ctx, c.ReplyTo, res) })
+		b.send(func(ctx context.Context, em Announcer) error { return em.Reply(ctx, c.ReplyTo, res) })
 	}
 	return nil
 }
@@ -50,7 +50,7 @@ func (b *batch) doTransfer(c command.Command) (protocol.TransferResult, error) {
 		if err != nil {
 			return protocol.TransferResult{}, err
 		}
-		if a == nil || !a.isRoutable() {
+		if a == nil || !a.routable {
 			return refuse(protocol.CodeNotFound, "no such agent"), nil
 		}
 		if !b.s.pres.online(c.AgentID) || a.state.Status == protocol.AgentOffline {
@@ -59,8 +59,8 @@ func (b *batch) doTransfer(c command.Command) (protocol.TransferResult, error) {
 		if !c.Override && (a.state.Busy || a.state.Status != protocol.AgentReady) {
 			return refuse(protocol.CodeConflict, "the agent is not taking chats"), nil
 		}
-		if !c.Override && a.load >= t.capacity(a) {
-			return refuse(protocol.CodeConflict, "the agent has no room (%d of %d chats)", a.load, t.capacity(a)), nil
+		if !c.Override && a.load >= a.max {
+			return refuse(protocol.CodeConflict, "the agent has no room (%d of %d chats)", a.load, a.max), nil
 		}
 		return b.moveTo(t, sess, from, c.AgentID, c.Memo)
 	case c.Skill != "":
@@ -136,5 +136,5 @@ func (b *batch) requeue(t *tenant, sess store.Session, from, memo string) (proto
 // transOut tells the previous agent the chat is no longer theirs.
 func (b *batch) transOut(sess store.Session, from string) {
 	summary := sess.Summary()
-	b.send(func(ctx context.Context) error { return b.s.emit.ToAgent(ctx, from, protocol.EventTransOut, summary) })
+	b.send(func(ctx context.Context, em Announcer) error { return em.ToAgent(ctx, from, protocol.EventTransOut, summary) })
 }
