@@ -20,6 +20,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/emit"
 	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/store"
 	"github.com/kefu-im/kefu/pkg/store/storetest"
 )
@@ -29,7 +30,8 @@ type env struct {
 	srv    *httptest.Server
 	st     *store.Store
 	signer *identity.Signer
-	cmds   *command.Memory
+	cmds    *command.Memory
+	replies *Replies
 }
 
 const password = "demo-pass"
@@ -53,16 +55,17 @@ func newEnv(t *testing.T, visitorRate int) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sites := sitecache.New(st, time.Second)
 	cmds := command.NewMemory()
+	replies := NewReplies()
 	e := echo.New()
 	e.HTTPErrorHandler = ErrorHandler(log)
 	e.Use((&Origins{Sites: sites, Staff: []string{"https://admin.example"}}).Middleware)
 	New(Deps{
 		Store: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emit.New(broker.NewMemory()),
-		Commands: cmds, PublicURL: "https://kefu.example", VisitorRate: visitorRate, NodeID: "n1", Logger: log,
+		Commands: cmds, Replies: replies, PublicURL: "https://kefu.example", VisitorRate: visitorRate, NodeID: "n1", Logger: log,
 	}).Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, st: st, signer: signer, cmds: cmds}
+	return &env{t: t, srv: srv, st: st, signer: signer, cmds: cmds, replies: replies}
 }
 
 // do sends a request and decodes the JSON answer into out (if non-nil).
@@ -281,7 +284,11 @@ func TestSessionConfigEndpoints(t *testing.T) {
 	if r := e.do("PUT", "/api/v1/admin/sessionconfig", agent, "", map[string]any{"distribution": "idle"}, &eb); r.StatusCode != 403 {
 		t.Fatalf("agent changing settings: %d", r.StatusCode)
 	}
-	for _, bad := range []map[string]any{{"distribution": "random"}, {"maxuser": -1}, {"initmaxuser": 5000}} {
+	for _, bad := range []map[string]any{
+		{"distribution": "random"}, {"maxuser": -1}, {"initmaxuser": 5000},
+		{"timeout": -1}, {"quenetimeout": 90000}, {"workinghours": "9-18"}, {"lang": "fr"},
+		{"prompts": map[string]string{"nope": "x"}}, {"prompts": map[string]string{"successmsg": strings.Repeat("x", 501)}},
+	} {
 		if r := e.do("PUT", "/api/v1/admin/sessionconfig", admin, "", bad, &eb); r.StatusCode != 400 {
 			t.Fatalf("%v accepted: %d", bad, r.StatusCode)
 		}
@@ -291,9 +298,13 @@ func TestSessionConfigEndpoints(t *testing.T) {
 	}
 	var sk map[string]any
 	e.do("POST", "/api/v1/admin/skills", admin, "", map[string]any{"name": "VIP"}, &sk)
+	if r := e.do("PUT", "/api/v1/admin/sessionconfig", admin, "", map[string]any{"skill": sk["id"], "lang": "en"}, &eb); r.StatusCode != 400 {
+		t.Fatalf("a group's lang: %d", r.StatusCode)
+	}
 	for _, body := range []map[string]any{
-		{"distribution": "round", "lastagent": true, "maxuser": 4, "initmaxuser": 2},
-		{"skill": sk["id"], "distribution": "idle"},
+		{"distribution": "round", "lastagent": true, "maxuser": 4, "initmaxuser": 2, "timeout": 120, "retimeout": 60,
+			"workinghours": "09:00~18:00", "lang": "en", "prompts": map[string]string{"successmsg": "Hi, {agent} here."}},
+		{"skill": sk["id"], "distribution": "idle", "timeout": -1},
 	} {
 		if r := e.do("PUT", "/api/v1/admin/sessionconfig", admin, "", body, nil); r.StatusCode != 200 {
 			t.Fatalf("save %v: %d", body, r.StatusCode)
@@ -302,8 +313,14 @@ func TestSessionConfigEndpoints(t *testing.T) {
 	var got []sessionConfig
 	e.do("GET", "/api/v1/admin/sessionconfig", admin, "", nil, &got)
 	if len(got) != 2 || got[0].Skill != "" || got[0].Distribution != "round" || got[0].LastAgent == nil || !*got[0].LastAgent ||
-		got[0].MaxUser != 4 || got[1].Skill != sk["id"] || got[1].Distribution != "idle" || got[1].LastAgent != nil {
+		got[0].MaxUser != 4 || got[1].Skill != sk["id"] || got[1].Distribution != "idle" || got[1].LastAgent != nil ||
+		got[0].VisitorIdleWarn != 120 || got[0].WorkingHours != "09:00~18:00" || got[0].Lang != "en" ||
+		got[0].Prompts["successmsg"] != "Hi, {agent} here." || got[1].VisitorIdleWarn != -1 {
 		t.Fatalf("settings: %+v", got)
+	}
+	texts, err := e.st.Prompts(t.Context(), demo.Tenant)
+	if err != nil || texts.Text(prompt.Assigned, "Ann", 0) != "Hi, Ann here." || texts.Text(prompt.Ended, "", 0) != "The agent has ended this chat." {
+		t.Fatalf("stored prompts: %v", err)
 	}
 }
 
