@@ -26,10 +26,10 @@ import (
 )
 
 type env struct {
-	t      *testing.T
-	srv    *httptest.Server
-	st     *store.Store
-	signer *identity.Signer
+	t       *testing.T
+	srv     *httptest.Server
+	st      *store.Store
+	signer  *identity.Signer
 	cmds    *command.Memory
 	replies *Replies
 }

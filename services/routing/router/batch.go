@@ -28,8 +28,8 @@ type batch struct {
 	states   map[string]store.AgentState // agent → state to save
 	logs     []store.AgentStatusLog
 	out      []func(context.Context, Announcer) error // announcements, in order
-	touched  map[string]bool               // tenants whose queue or counters changed
-	pool     []candidate                   // choose's scratch space
+	touched  map[string]bool                          // tenants whose queue or counters changed
+	pool     []candidate                              // choose's scratch space
 }
 
 type pendingAssign struct {

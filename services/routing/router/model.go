@@ -22,7 +22,7 @@ type tenant struct {
 	orgi    string
 	record  store.Tenant
 	agents  map[string]*agent
-	list    []*agent // the same agents, in id order: iteration without map cost
+	list    []*agent                       // the same agents, in id order: iteration without map cost
 	groups  map[string]store.SkillGroup    // enabled groups
 	configs map[string]store.SessionConfig // skill ("" = tenant) → settings
 	queue   []store.Session                // waiting, FIFO: enqueue time, then id

@@ -136,5 +136,7 @@ func (b *batch) requeue(t *tenant, sess store.Session, from, memo string) (proto
 // transOut tells the previous agent the chat is no longer theirs.
 func (b *batch) transOut(sess store.Session, from string) {
 	summary := sess.Summary()
-	b.send(func(ctx context.Context, em Announcer) error { return em.ToAgent(ctx, from, protocol.EventTransOut, summary) })
+	b.send(func(ctx context.Context, em Announcer) error {
+		return em.ToAgent(ctx, from, protocol.EventTransOut, summary)
+	})
 }
