@@ -213,7 +213,7 @@ func (g *Gateway) options() options {
 	o.add("trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind a load balancer you run)", boolean(&g.TrustProxy))
 	o.add("visitor-rate", "30", "visitor identities issued per client IP per minute", integer(&g.VisitorRate))
 	o.add("agent-grace", "20s", agentGraceUsage, duration(&g.AgentGrace))
-	o.add("visitor-grace", "30s", visitorGraceUsage, duration(&g.VisitorGrace))
+	o.add("visitor-grace", "60s", visitorGraceUsage, duration(&g.VisitorGrace))
 	o.add("log-format", "text", "log format: text or json", oneOf(&g.LogFormat, "text", "json"))
 	o.add("log-level", "info", "log level: debug, info, warn, error", level(&g.LogLevel))
 	return o
@@ -226,7 +226,7 @@ func (r *Routing) options() options {
 	o.add("redis-url", "", "Redis URL (required)", str(&r.RedisURL))
 	o.add("mysql-dsn", "", "MySQL DSN (required)", str(&r.MySQLDSN))
 	o.add("agent-grace", "20s", agentGraceUsage, duration(&r.AgentGrace))
-	o.add("visitor-grace", "30s", visitorGraceUsage, duration(&r.VisitorGrace))
+	o.add("visitor-grace", "60s", visitorGraceUsage, duration(&r.VisitorGrace))
 	o.add("lease-ttl", "3s", "lifetime of the active replica's lease: a standby takes over within about this after the active one dies", duration(&r.LeaseTTL))
 	o.add("log-format", "text", "log format: text or json", oneOf(&r.LogFormat, "text", "json"))
 	o.add("log-level", "info", "log level: debug, info, warn, error", level(&r.LogLevel))

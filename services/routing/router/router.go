@@ -64,7 +64,7 @@ const DefaultAgentGrace = 20 * time.Second
 
 // DefaultVisitorGrace is how long a visitor may be without any socket before
 // the chat ends: long enough for a page reload or a change of page.
-const DefaultVisitorGrace = 30 * time.Second
+const DefaultVisitorGrace = 60 * time.Second
 
 // Options tune a Service.
 type Options struct {
