@@ -152,11 +152,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	e.Use(origins.Middleware)
 	replies := api.NewReplies()
 	api.New(api.Deps{
-		Store: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands, Replies: replies,
+		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands, Replies: replies,
 		PublicURL: cfg.PublicURL, VisitorRate: cfg.VisitorRate, NodeID: cfg.NodeID, Logger: log,
 	}).Register(e)
 	e.Any("/socket.io/", echo.WrapHandler(sockets))
 	e.GET("/demo/*", echo.WrapHandler(http.StripPrefix("/demo", web.Handler())))
+	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets", web.Handler())))
+	e.GET("/admin/", func(c echo.Context) error {
+		web.ServeFile(c.Response(), c.Request(), "admin.html", "")
+		return nil
+	})
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/demo/") })
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", func(c echo.Context) error {

@@ -206,37 +206,49 @@ func (a *API) endSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	p := principal(c)
 	endBy := protocol.EndByAgent
-	if sess.AgentNo != p.Agent.ID {
+	if sess.AgentNo != principal(c).Agent.ID {
 		endBy = protocol.EndBySupervisor
 	}
-	now := time.Now().UTC()
-	ended, changed, err := a.Store.EndSession(ctx, sess.ID, endBy, now)
+	if err := a.end(c, sess, endBy); err != nil {
+		return err
+	}
+	ended, err := a.Store.GetSession(c.Request().Context(), sess.ID)
 	if err != nil {
 		return err
 	}
-	if changed {
-		texts, err := a.Store.Prompts(ctx, ended.Orgi)
-		if err != nil {
-			a.Logger.Warn("prompts not loaded; using the defaults", "orgi", ended.Orgi, "err", err)
-		}
-		if err := a.Emit.ToVisitor(ctx, ended.AppID, ended.UserID, protocol.EventStatus, protocol.VisitorStatus{
-			State: protocol.StateEnded, MessageType: "end", Message: texts.Text(prompt.Ended, "", 0),
-			AgentServiceID: ended.ID, AgentNo: ended.AgentNo, CreateTime: protocol.Time(now),
-		}); err != nil {
-			a.Logger.Warn("end not delivered to visitor", "session", ended.ID, "err", err)
-		}
-		if ended.AgentNo != "" {
-			if err := a.Emit.ToAgent(ctx, ended.AgentNo, protocol.EventEnd, ended.Summary()); err != nil {
-				a.Logger.Warn("end not delivered to agent", "session", ended.ID, "err", err)
-			}
-		}
-		if err := a.Commands.Send(ctx, command.Command{ID: store.NewID(), Kind: command.SessionEnd, Orgi: ended.Orgi, SessionID: ended.ID, AgentID: ended.AgentNo, EndBy: endBy, Node: a.NodeID, At: now}); err != nil {
-			// The session is ended; the queue is served at the next change.
-			a.Logger.Warn("routing not told of end", "session", ended.ID, "err", err)
+	return c.JSON(http.StatusOK, ended.Summary())
+}
+
+// end ends sess (if open), tells the visitor and the agent, then routing.
+func (a *API) end(c echo.Context, sess store.Session, endBy string) error {
+	ctx := c.Request().Context()
+	now := time.Now().UTC()
+	ended, changed, err := a.Store.EndSession(ctx, sess.ID, endBy, now)
+	if err != nil || !changed {
+		return err
+	}
+	texts, err := a.Store.Prompts(ctx, ended.Orgi)
+	if err != nil {
+		a.Logger.Warn("prompts not loaded; using the defaults", "orgi", ended.Orgi, "err", err)
+	}
+	if err := a.Emit.ToVisitor(ctx, ended.AppID, ended.UserID, protocol.EventStatus, protocol.VisitorStatus{
+		State: protocol.StateEnded, MessageType: "end", Message: texts.Text(prompt.Ended, "", 0),
+		AgentServiceID: ended.ID, AgentNo: ended.AgentNo, CreateTime: protocol.Time(now),
+	}); err != nil {
+		a.Logger.Warn("end not delivered to visitor", "session", ended.ID, "err", err)
+	}
+	if ended.AgentNo != "" {
+		if err := a.Emit.ToAgent(ctx, ended.AgentNo, protocol.EventEnd, ended.Summary()); err != nil {
+			a.Logger.Warn("end not delivered to agent", "session", ended.ID, "err", err)
 		}
 	}
-	return c.JSON(http.StatusOK, ended.Summary())
+	err = a.Commands.Send(ctx, command.Command{
+		ID: store.NewID(), Kind: command.SessionEnd, Orgi: ended.Orgi, SessionID: ended.ID, AgentID: ended.AgentNo, EndBy: endBy, Node: a.NodeID, At: now,
+	})
+	if err != nil {
+		// The session is ended; the queue is served at the next change.
+		a.Logger.Warn("routing not told of end", "session", ended.ID, "err", err)
+	}
+	return nil
 }

@@ -52,6 +52,18 @@ type Store interface {
 	SaveSessionConfig(ctx context.Context, c store.SessionConfig) error
 	CountInService(ctx context.Context, orgi string) (map[string]int, error)
 	Prompts(ctx context.Context, orgi string) (prompt.Set, error)
+	GetTenant(ctx context.Context, id string) (store.Tenant, error)
+	Blocked(ctx context.Context, appid, userid string) (store.Blacklist, bool, error)
+	Block(ctx context.Context, b store.Blacklist) error
+	Unblock(ctx context.Context, orgi, appid, userid string) error
+	ListBlacklist(ctx context.Context, orgi string) ([]store.Blacklist, error)
+	CreateLeaveMessage(ctx context.Context, m *store.LeaveMessage) error
+}
+
+// Blobs stores uploads (images and files).
+type Blobs interface {
+	PutAttachment(ctx context.Context, a *store.Attachment) error
+	GetAttachment(ctx context.Context, id string, withData bool) (store.Attachment, error)
 }
 
 // Emitter reaches sockets anywhere in the cluster.
@@ -67,6 +79,7 @@ type SiteForgetter interface{ Forget(appID string) }
 // Deps are the API's collaborators.
 type Deps struct {
 	Store       Store
+	Blobs       Blobs
 	Sites       SiteForgetter
 	Auth        *auth.Service
 	Signer      *identity.Signer
@@ -94,6 +107,12 @@ func New(d Deps) *API {
 func (a *API) Register(e *echo.Echo) {
 	e.POST("/im/:appid/visitor", a.issueVisitor)
 	e.GET("/im/:appid/messages", a.visitorMessages)
+	e.GET("/im/:appid", a.siteScript) // /im/{appid}.js
+	e.GET("/im/:appid/widget", a.widgetPage)
+	e.GET("/im/:appid/config", a.widgetConfig)
+	e.POST("/im/:appid/upload", a.visitorUpload)
+	e.POST("/im/:appid/leavemsg", a.leaveMessage)
+	e.GET("/files/:id/:token", a.serveFile)
 
 	v1 := e.Group("/api/v1")
 	v1.POST("/auth/login", a.login)
@@ -106,6 +125,12 @@ func (a *API) Register(e *echo.Echo) {
 	authed.POST("/sessions/:id/transfer", a.transferSession)
 	authed.GET("/agents", a.colleagues)
 	authed.GET("/skills", a.skillGroups)
+	authed.POST("/uploads", a.agentUpload)
+	authed.POST("/visitors/:appid/:userid/invite", a.inviteVisitor)
+	authed.POST("/sessions/:id/rating-request", a.requestRating)
+	authed.POST("/blacklist", a.block)
+	authed.GET("/blacklist", a.listBlocks)
+	authed.DELETE("/blacklist/:appid/:userid", a.unblock)
 
 	authed.GET("/queue", a.queue, requireRole(protocol.RoleSupervisor, protocol.RoleAdmin))
 

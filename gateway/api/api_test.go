@@ -60,7 +60,7 @@ func newEnv(t *testing.T, visitorRate int) *env {
 	e.HTTPErrorHandler = ErrorHandler(log)
 	e.Use((&Origins{Sites: sites, Staff: []string{"https://admin.example"}}).Middleware)
 	New(Deps{
-		Store: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emit.New(broker.NewMemory()),
+		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emit.New(broker.NewMemory()),
 		Commands: cmds, Replies: replies, PublicURL: "https://kefu.example", VisitorRate: visitorRate, NodeID: "n1", Logger: log,
 	}).Register(e)
 	srv := httptest.NewServer(e)

@@ -36,6 +36,12 @@ func (a *API) issueVisitor(c echo.Context) error {
 		}
 	}
 	if in.UserID != "" && a.Signer.Verify(appID, in.UserID, in.Sign) {
+		switch b, blocked, err := a.Store.Blocked(ctx, appID, in.UserID); {
+		case err != nil:
+			return err
+		case blocked:
+			return protocol.Errorf(protocol.CodeForbidden, "blocked until %s", b.Until.UTC().Format(time.RFC3339))
+		}
 		return c.JSON(http.StatusOK, in)
 	}
 	now := time.Now()

@@ -74,9 +74,13 @@ func (s *Service) agentMessage(ctx context.Context, sock *sio.Socket, m protocol
 	if limit := textLimit(site); utf8.RuneCountInString(m.Message) > limit {
 		return nil, protocol.Errorf(protocol.CodeTooLarge, "message is longer than %d characters", limit)
 	}
-	return s.send(ctx, sess, &store.Message{
+	msg := &store.Message{
 		SessionID: sess.ID, ClientID: m.ClientID, Orgi: sess.Orgi, AppID: sess.AppID, USession: sess.UserID,
 		Type: protocol.TypeMessage, MsgType: m.MsgType, CallType: protocol.CallTypeOut, Body: m.Message,
-		UserID: p.Agent.ID, Username: p.Agent.Username, Nickname: p.Agent.Nickname, ToUser: sess.UserID,
-	})
+		AttachmentID: m.AttachmentID, UserID: p.Agent.ID, Username: p.Agent.Username, Nickname: p.Agent.Nickname, ToUser: sess.UserID,
+	}
+	if err := s.attach(ctx, msg, sess, store.OwnerAgent, p.Agent.ID); err != nil {
+		return nil, err
+	}
+	return s.send(ctx, sess, msg)
 }

@@ -25,6 +25,10 @@ import (
 type Store interface {
 	GetSite(ctx context.Context, appID string) (store.Site, error)
 	Prompts(ctx context.Context, orgi string) (prompt.Set, error)
+	Blocked(ctx context.Context, appid, userid string) (store.Blacklist, bool, error)
+	GetAttachment(ctx context.Context, id string, withData bool) (store.Attachment, error)
+	AddTrace(ctx context.Context, t store.VisitorTrace) error
+	RateSession(ctx context.Context, id string, level int, comment string, at time.Time) (bool, error)
 	GetAgent(ctx context.Context, id string) (store.Agent, error)
 	UpsertVisitor(ctx context.Context, v store.Visitor) error
 	OpenSession(ctx context.Context, appID, userID string) (store.Session, error)
@@ -81,6 +85,9 @@ func (s *Service) Register(srv *sio.Server) {
 	user.OnDisconnect(s.visitorDisconnect)
 	sio.Handle(user, protocol.EventNew, s.visitorNew)
 	sio.Handle(user, protocol.EventMessage, s.visitorMessage)
+	sio.Handle(user, protocol.EventTrace, s.visitorTrace)
+	sio.Handle(user, protocol.EventInvite, s.visitorInviteAnswer)
+	sio.Handle(user, protocol.EventSatisfaction, s.visitorRating)
 
 	agent := srv.Namespace(protocol.NamespaceAgent)
 	agent.OnConnect(s.agentConnect)

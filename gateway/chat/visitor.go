@@ -33,6 +33,8 @@ type visitor struct {
 	// sessionID is the open session routing has been told this socket is
 	// part of (for the visitor's grace when sockets go).
 	sessionID string
+
+	trace traceLimiter
 }
 
 func visitorOf(sock *sio.Socket) *visitor {
@@ -65,6 +67,12 @@ func (s *Service) visitorConnect(ctx context.Context, sock *sio.Socket) error {
 	userID, sign := q.Get("userid"), q.Get("sign")
 	if !s.Signer.Verify(appID, userID, sign) {
 		return protocol.Errorf(protocol.CodeUnauthorized, "missing or invalid visitor signature: get one from POST /im/%s/visitor", appID)
+	}
+	switch b, blocked, err := s.Store.Blocked(ctx, appID, userID); {
+	case err != nil:
+		return unavailable("check blacklist", err)
+	case blocked:
+		return protocol.Errorf(protocol.CodeForbidden, "blocked until %s", b.Until.UTC().Format(time.RFC3339))
 	}
 	v := &visitor{
 		site:     site,
@@ -259,6 +267,9 @@ func (s *Service) visitorNew(ctx context.Context, sock *sio.Socket, p protocol.N
 		Title: v.title, URL: v.url, Referrer: v.referrer, OSName: v.osName, Browser: v.browser, IP: v.ip,
 		Skill: v.skill, Agent: v.agent,
 	}
+	if p.Agent != "" { // the visitor accepted this agent's invite
+		sess.Agent = p.Agent
+	}
 	switch err := s.Store.CreateSession(ctx, &sess); {
 	case errors.Is(err, store.ErrConflict):
 		// Another socket of this visitor opened it a moment ago.
@@ -293,11 +304,15 @@ func (s *Service) visitorMessage(ctx context.Context, sock *sio.Socket, p protoc
 	if limit := textLimit(v.site); utf8.RuneCountInString(p.Message) > limit {
 		return nil, protocol.Errorf(protocol.CodeTooLarge, "message is longer than %d characters", limit)
 	}
-	return s.send(ctx, sess, &store.Message{
+	m := &store.Message{
 		SessionID: sess.ID, ClientID: p.ClientID, Orgi: sess.Orgi, AppID: sess.AppID, USession: sess.UserID,
 		Type: protocol.TypeMessage, MsgType: p.MsgType, CallType: protocol.CallTypeIn, Body: p.Message,
-		UserID: v.userID, Username: v.nickname, Nickname: v.nickname, ToUser: sess.AgentNo,
-	})
+		AttachmentID: p.AttachmentID, UserID: v.userID, Username: v.nickname, Nickname: v.nickname, ToUser: sess.AgentNo,
+	}
+	if err := s.attach(ctx, m, sess, store.OwnerVisitor, v.userID); err != nil {
+		return nil, err
+	}
+	return s.send(ctx, sess, m)
 }
 
 // visitorDraft forwards the visitor's draft to the agent, throttled per

@@ -49,6 +49,24 @@ func Handler() http.Handler {
 	return embedded()
 }
 
+// ServeFile serves the built file name (e.g. "widget.html"); an HTML page gets
+// pageCSP as its Content-Security-Policy, or the default one when empty. It
+// answers 503 while the assets are not built and 404 for an unknown name.
+func ServeFile(w http.ResponseWriter, r *http.Request, name, pageCSP string) {
+	h := embedded().(*handler)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !h.built {
+		h.serve(w, r, h.notice, http.StatusServiceUnavailable, "")
+		return
+	}
+	a, ok := h.files[name]
+	if !ok {
+		http.Error(w, "404 page not found", http.StatusNotFound)
+		return
+	}
+	h.serve(w, r, a, http.StatusOK, pageCSP)
+}
+
 // embedded is built once: the embedded files never change while the process runs.
 var embedded = sync.OnceValue(func() http.Handler { return newHandler(assets()) })
 
@@ -161,7 +179,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if !h.built {
-		h.serve(w, r, h.notice, http.StatusServiceUnavailable)
+		h.serve(w, r, h.notice, http.StatusServiceUnavailable, "")
 		return
 	}
 
@@ -177,7 +195,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 page not found", http.StatusNotFound)
 		return
 	}
-	h.serve(w, r, a, http.StatusOK)
+	h.serve(w, r, a, http.StatusOK, "")
 }
 
 // requestPath is the path the client asked for, before any StripPrefix.
@@ -189,13 +207,16 @@ func requestPath(r *http.Request) string {
 	return p
 }
 
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, a asset, status int) {
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, a asset, status int, pageCSP string) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", a.ctype)
 	// The bundle's file names carry no content hash, so every file is revalidated (cheaply, by ETag).
 	hdr.Set("Cache-Control", "no-cache")
 	if strings.HasPrefix(a.ctype, "text/html") {
-		hdr.Set("Content-Security-Policy", csp)
+		if pageCSP == "" {
+			pageCSP = csp
+		}
+		hdr.Set("Content-Security-Policy", pageCSP)
 		hdr.Set("Referrer-Policy", "same-origin")
 	}
 	if status != http.StatusOK {

@@ -209,6 +209,8 @@ type NewChat struct {
 	Phone string `json:"phone"`
 	Email string `json:"email"`
 	Memo  string `json:"memo"`
+	// Agent is the agent whose invite the visitor accepted: asked for first.
+	Agent string `json:"agent"`
 }
 
 // NewChatAck acknowledges `new`.
@@ -239,13 +241,6 @@ type MessageAck struct {
 // OKAck is the acknowledgement of events that return nothing else.
 type OKAck struct {
 	OK bool `json:"ok"`
-}
-
-// Trace is a page view.
-type Trace struct {
-	Title    string `json:"title"`
-	URL      string `json:"url"`
-	Referrer string `json:"referrer"`
 }
 
 // VisitorStatus is the `status` event to a visitor.
@@ -294,6 +289,7 @@ type ChatMessage struct {
 	Filename       string `json:"filename,omitempty"`
 	Filesize       int64  `json:"filesize,omitempty"`
 	URL            string `json:"url,omitempty"`
+	Mime           string `json:"mime,omitempty"`
 	UserID         string `json:"userid"`
 	Username       string `json:"username"`
 	NickName       string `json:"nickName"`
@@ -333,6 +329,7 @@ func (n NewChat) Validate() error {
 		maxRunes("phone", n.Phone, 32),
 		maxRunes("email", n.Email, 128),
 		maxRunes("memo", n.Memo, 512),
+		maxRunes("agent", n.Agent, 32),
 	)
 }
 
@@ -353,7 +350,9 @@ func (m SendMessage) Validate() error {
 			return Errorf(CodeBadRequest, "message is empty")
 		}
 	case MsgTypeImage, MsgTypeFile:
-		return Errorf(CodeBadRequest, "msgtype %q needs an upload, which this server does not accept yet", m.MsgType)
+		if m.AttachmentID == "" || len(m.AttachmentID) > 32 {
+			return Errorf(CodeBadRequest, "msgtype %q needs the attachmentid of an upload", m.MsgType)
+		}
 	default:
 		return Errorf(CodeBadRequest, "msgtype must be %q, %q or %q", MsgTypeText, MsgTypeImage, MsgTypeFile)
 	}

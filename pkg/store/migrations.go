@@ -33,6 +33,7 @@ var migrations = []migration{
 	{2, "agent status log", migrateV2},
 	{3, "session configs and requested agent", migrateV3},
 	{4, "routing fence, transfers, timers and prompts", migrateV4},
+	{5, "attachments, leave messages, trails, blacklist, ratings", migrateV5},
 }
 
 // migrationLock is a MySQL named lock: server-wide, held by a connection,

@@ -122,6 +122,10 @@ type Session struct {
 	LastAgentAt   *time.Time
 	IdleWarned    bool `gorm:"not null;default:false"`
 	AgentReminded bool `gorm:"not null;default:false"`
+	// The visitor's rating (UCKeFu satislevel, satiscomment, satistime).
+	SatisLevel   int    `gorm:"not null;default:0"`
+	SatisComment string `gorm:"size:512;not null;default:''"`
+	SatisTime    *time.Time
 }
 
 // Message is a stored chat message (UCKeFu ChatMessage). PK gives a global
@@ -145,6 +149,11 @@ type Message struct {
 	Nickname     string `gorm:"size:64;not null;default:''"`
 	ToUser       string `gorm:"size:64;not null;default:'';column:touser"`
 	CreatedAt    time.Time
+	// The attachment's facts, copied when an image or file is sent.
+	Filename string `gorm:"size:255;not null;default:''"`
+	Filesize int64  `gorm:"not null;default:0"`
+	Mime     string `gorm:"size:100;not null;default:''"`
+	URL      string `gorm:"size:255;not null;default:'';column:url"`
 }
 
 // AgentState is the routing service's record of an agent's status; the
@@ -217,4 +226,60 @@ type RoutingFence struct {
 	Name      string `gorm:"primaryKey;size:32"`
 	Token     int64  `gorm:"not null"`
 	UpdatedAt time.Time
+}
+
+// Attachment is an uploaded image or file. Token makes its URL a
+// capability: /files/{id}/{token}.
+type Attachment struct {
+	ID    string `gorm:"primaryKey;size:32"`
+	Token string `gorm:"size:64;not null"`
+	Orgi  string `gorm:"size:32;not null"`
+	AppID string `gorm:"size:32;not null;column:appid"`
+	// Owner is the uploader: a visitor's userid or an agent's id, as
+	// OwnerKind says; SessionID the session an agent uploaded for.
+	Owner     string `gorm:"size:64;not null"`
+	OwnerKind string `gorm:"size:8;not null"`
+	SessionID string `gorm:"size:32;not null;default:'';column:agentserviceid"`
+	Filename  string `gorm:"size:255;not null"`
+	Mime      string `gorm:"size:100;not null"`
+	Size      int64  `gorm:"not null"`
+	Data      []byte `gorm:"type:longblob;not null"`
+	CreatedAt time.Time
+}
+
+// LeaveMessage is a message left when nobody could serve (UCKeFu LeaveMsg).
+type LeaveMessage struct {
+	ID        string    `gorm:"primaryKey;size:32"`
+	Orgi      string    `gorm:"size:32;not null;index:idx_leave_inbox,priority:1"`
+	AppID     string    `gorm:"size:32;not null;column:appid"`
+	UserID    string    `gorm:"size:64;not null;column:userid"`
+	Name      string    `gorm:"size:64;not null;default:''"`
+	Phone     string    `gorm:"size:32;not null;default:''"`
+	Email     string    `gorm:"size:128;not null;default:''"`
+	Content   string    `gorm:"type:text;not null"`
+	Status    string    `gorm:"size:16;not null;index:idx_leave_inbox,priority:2"` // notprocess | processed
+	CreatedAt time.Time `gorm:"index:idx_leave_inbox,priority:3"`
+}
+
+// VisitorTrace is one page view on a visitor's trail (UCKeFu UserHistory).
+type VisitorTrace struct {
+	PK        int64     `gorm:"primaryKey;autoIncrement;column:pk"`
+	Orgi      string    `gorm:"size:32;not null"`
+	AppID     string    `gorm:"size:32;not null;column:appid;index:idx_traces_visitor,priority:1"`
+	UserID    string    `gorm:"size:64;not null;column:userid;index:idx_traces_visitor,priority:2"`
+	Title     string    `gorm:"size:255;not null;default:''"`
+	URL       string    `gorm:"size:1024;not null;default:'';column:url"`
+	Referrer  string    `gorm:"size:1024;not null;default:''"`
+	CreatedAt time.Time `gorm:"index:idx_traces_visitor,priority:3"`
+}
+
+// Blacklist blocks a visitor of a site until Until (UCKeFu BlackEntity).
+type Blacklist struct {
+	AppID     string    `gorm:"primaryKey;size:32;column:appid"`
+	UserID    string    `gorm:"primaryKey;size:64;column:userid"`
+	Orgi      string    `gorm:"size:32;not null;index"`
+	Until     time.Time `gorm:"not null"`
+	Reason    string    `gorm:"size:255;not null;default:''"`
+	By        string    `gorm:"size:32;not null;default:''"`
+	CreatedAt time.Time
 }

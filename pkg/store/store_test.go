@@ -289,6 +289,7 @@ func TestSchemaMatchesModels(t *testing.T) {
 		for _, model := range []any{
 			&Tenant{}, &Site{}, &Agent{}, &SkillGroup{}, &AgentSkill{}, &Token{},
 			&Visitor{}, &Session{}, &Message{}, &AgentState{}, &Setting{}, &AgentStatusLog{}, &SessionConfig{}, &RoutingFence{},
+			&Attachment{}, &LeaveMessage{}, &VisitorTrace{}, &Blacklist{},
 		} {
 			stmt := s.db.Model(model).Statement
 			if err := stmt.Parse(model); err != nil {

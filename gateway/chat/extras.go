@@ -1,0 +1,95 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/kefu-im/kefu/gateway/sio"
+	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+// attach checks that attachment id may go into sess, sent by owner (a
+// visitor's userid or an agent's id, as kind says), and copies its facts
+// into m. An agent may send only what it uploaded for this session.
+func (s *Service) attach(ctx context.Context, m *store.Message, sess store.Session, kind, owner string) error {
+	if m.MsgType != protocol.MsgTypeImage && m.MsgType != protocol.MsgTypeFile {
+		return nil
+	}
+	a, err := s.Store.GetAttachment(ctx, m.AttachmentID, false)
+	if errors.Is(err, store.ErrNotFound) {
+		return protocol.Errorf(protocol.CodeNotFound, "no such attachment")
+	}
+	if err != nil {
+		return unavailable("load attachment", err)
+	}
+	if a.OwnerKind != kind || a.Owner != owner || a.AppID != sess.AppID || (kind == store.OwnerAgent && a.SessionID != sess.ID) {
+		return protocol.Errorf(protocol.CodeNotFound, "no such attachment")
+	}
+	if m.MsgType == protocol.MsgTypeImage && !store.IsImage(a.Mime) {
+		return protocol.Errorf(protocol.CodeBadRequest, "the attachment is not an image: send it as a file")
+	}
+	m.Filename, m.Filesize, m.Mime, m.URL = a.Filename, a.Size, a.Mime, a.URL()
+	if m.Body == "" {
+		m.Body = a.Filename
+	}
+	return nil
+}
+
+// traceEvery bounds how often one socket's page views are stored.
+const traceEvery = time.Second
+
+// traceLimiter remembers each socket's last stored page view.
+type traceLimiter struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (s *Service) visitorTrace(ctx context.Context, sock *sio.Socket, t protocol.Trace) (any, error) {
+	v := visitorOf(sock)
+	now := time.Now()
+	v.trace.mu.Lock()
+	recent := now.Sub(v.trace.last) < traceEvery
+	if !recent {
+		v.trace.last = now
+	}
+	v.trace.mu.Unlock()
+	if recent {
+		return protocol.OKAck{OK: true}, nil
+	}
+	err := s.Store.AddTrace(ctx, store.VisitorTrace{Orgi: v.site.Orgi, AppID: v.site.AppID, UserID: v.userID, Title: t.Title, URL: t.URL, Referrer: t.Referrer})
+	if err != nil {
+		return nil, unavailable("store trace", err)
+	}
+	return protocol.OKAck{OK: true}, nil
+}
+
+// visitorInviteAnswer acknowledges the answer to an invite: accepting means
+// the widget sends `new` with the inviting agent, which is what routes.
+func (s *Service) visitorInviteAnswer(_ context.Context, sock *sio.Socket, a protocol.InviteAnswer) (any, error) {
+	v := visitorOf(sock)
+	s.Logger.Info("invite answered", "appid", v.site.AppID, "userid", v.userID, "accept", a.Accept)
+	return protocol.OKAck{OK: true}, nil
+}
+
+// visitorRating stores the visitor's rating of one of its ended sessions.
+func (s *Service) visitorRating(ctx context.Context, sock *sio.Socket, r protocol.Satisfaction) (any, error) {
+	v := visitorOf(sock)
+	sess, err := s.Store.GetSession(ctx, r.AgentServiceID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (sess.AppID != v.site.AppID || sess.UserID != v.userID)) {
+		return nil, protocol.Errorf(protocol.CodeNotFound, "no such session")
+	}
+	if err != nil {
+		return nil, unavailable("load session", err)
+	}
+	ok, err := s.Store.RateSession(ctx, sess.ID, r.Level, r.Comment, time.Now())
+	if err != nil {
+		return nil, unavailable("store rating", err)
+	}
+	if !ok {
+		return nil, protocol.Errorf(protocol.CodeConflict, "only an ended chat can be rated, once")
+	}
+	return protocol.OKAck{OK: true}, nil
+}
