@@ -205,6 +205,9 @@ func (r siteRequest) Validate() error {
 		if err := json.Unmarshal(r.Config, &obj); err != nil {
 			return protocol.Errorf(protocol.CodeBadRequest, "config must be a JSON object")
 		}
+		if err := validateWidgetConfig(r.Config); err != nil {
+			return err
+		}
 	}
 	if r.TextLimit < 0 || r.TextLimit > 20000 {
 		return protocol.Errorf(protocol.CodeBadRequest, "textlimit must be 0 (default) to 20000")

@@ -161,3 +161,31 @@ func TestLeaveMessageConfigAndBlacklist(t *testing.T) {
 		t.Fatalf("unknown site: %d", r.StatusCode)
 	}
 }
+
+func TestWidgetConfigIsValidated(t *testing.T) {
+	e := newEnv(t, 30)
+	admin := e.login("admin")
+	site := func(config string) int {
+		var eb errBody
+		return e.do("PUT", "/api/v1/admin/sites/"+demo.AppID, admin, "", map[string]any{
+			"name": "Demo", "origins": []string{"*"}, "config": json.RawMessage(config),
+		}, &eb).StatusCode
+	}
+	for _, bad := range []string{
+		`{"button": {"shape": "star"}}`, `{"button": {"color": "red;}body{display:none"}}`, `{"button": {"delay": -1}}`,
+		`{"theme": {"logo": "javascript:alert(1)"}}`, `{"prechat": {"fields": [{"name": "password"}]}}`,
+		`{"invite": {"auto": 99999}}`, `{"lang": "fr"}`, `{"uploads": {"maxsize": 99999999}}`, `{"button": "big"}`,
+	} {
+		if code := site(bad); code != 400 {
+			t.Errorf("%s accepted: %d", bad, code)
+		}
+	}
+	good := `{"button": {"shape": "circle", "color": "#3a8ee6", "position": "left", "text": "Chat", "delay": 2},
+		"theme": {"color": "rgb(58, 142, 230)", "logo": "https://cdn.example/logo.png"}, "welcome": "Hello!",
+		"prechat": {"enabled": true, "fields": [{"name": "name", "required": true}, {"name": "email"}]},
+		"invite": {"auto": 30, "message": "Need help?"}, "sneakpeek": true, "lang": "en", "uploads": {"maxsize": 1048576},
+		"future": {"kept": true}}`
+	if code := site(good); code != 200 {
+		t.Fatalf("good config refused: %d", code)
+	}
+}
