@@ -35,6 +35,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/config"
 	"github.com/kefu-im/kefu/pkg/emit"
 	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/metrics"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 	"github.com/kefu-im/kefu/services/routing/router"
@@ -91,7 +92,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := config.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel).With("node", cfg.NodeID)
 
-	st, err := store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: filepath.Join(cfg.DataDir, "kefu.db"), Logger: log})
+	reg := metrics.New()
+	st, err := store.Open(ctx, store.Config{
+		MySQLDSN: cfg.MySQLDSN, SQLitePath: filepath.Join(cfg.DataDir, "kefu.db"), Logger: log, Observe: reg.StoreObserver(),
+	})
 	if err != nil {
 		return err
 	}
@@ -129,14 +133,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer b.close()
-	emitter := emit.New(b.broker)
+	emitter := emit.New(reg.Publisher(b.broker))
 	sites := sitecache.New(st, 5*time.Second)
 	authSvc, err := auth.New(st, config.TokenTTL)
 	if err != nil {
 		return err
 	}
 	sio.RouteLibraryLogs(log)
-	sockets, err := sio.New(sio.Config{NodeID: cfg.NodeID, Logger: log})
+	var sockets *sio.Server
+	sockets, err = sio.New(sio.Config{NodeID: cfg.NodeID, Logger: log, Observer: reg.Sockets(func() map[[2]string]int { return sockets.Connections() })})
 	if err != nil {
 		return err
 	}
@@ -164,6 +169,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	})
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/demo/") })
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/metrics", echo.WrapHandler(reg.Handler()))
 	e.GET("/readyz", func(c echo.Context) error {
 		rctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 		defer cancel()
@@ -209,7 +215,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	})
 	start("heartbeat", func() error { return chatSvc.RunHeartbeat(ctx) })
 	if cfg.Routing == "embedded" {
-		routing := router.New(st, router.ClusterEmitter(emitter), log.With("component", "routing"), router.Options{AgentGrace: cfg.AgentGrace, VisitorGrace: cfg.VisitorGrace})
+		routingMetrics := reg.Routing()
+		routingMetrics.Leading(true) // the only router there is
+		routing := router.New(st, router.ClusterEmitter(emitter), log.With("component", "routing"), router.Options{AgentGrace: cfg.AgentGrace, VisitorGrace: cfg.VisitorGrace, Metrics: routingMetrics})
 		start("routing", func() error { return b.commands.Consume(ctx, routing.Handle) })
 		start("routing timers", func() error { return routing.Run(ctx) })
 	}

@@ -47,8 +47,22 @@ func Handle[T any](n *Namespace, event string, h func(ctx context.Context, s *So
 		if !s.isOpen() {
 			return nil
 		}
-		return runHandler(s, event, raw, h)
+		ack := runHandler(s, event, raw, h)
+		n.srv.cfg.Observer.Handled(n.name, event, ackCode(ack))
+		return ack
 	})
+}
+
+// ackCode is "" for a successful acknowledgement, else its error code.
+func ackCode(ack json.RawMessage) string {
+	if !bytes.HasPrefix(ack, []byte(`{"ok":false`)) {
+		return ""
+	}
+	var e protocol.ErrorAck
+	if json.Unmarshal(ack, &e) != nil || e.Error == nil {
+		return protocol.CodeInternal
+	}
+	return e.Error.Code
 }
 
 // runHandler decodes, validates and calls h, and returns the

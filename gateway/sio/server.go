@@ -42,7 +42,23 @@ type Config struct {
 	MaxPollBody    int64         // default 1 MiB: whole polling POST body (may batch several packets)
 	SendQueue      int           // default 256 queued outbound packets per socket; beyond that the client is too slow and is disconnected
 	Logger         *slog.Logger
+	Observer       Observer // told what happens, for metrics; nil: nobody
 }
+
+// Observer is told of events handled and emitted, for metrics. Its methods
+// are called from many goroutines and must not block.
+type Observer interface {
+	// Handled reports a client event and its acknowledgement: code is ""
+	// for success, else the error code.
+	Handled(namespace, event, code string)
+	// Emitted reports an event queued to n sockets of this node.
+	Emitted(namespace, event string, n int)
+}
+
+type noObserver struct{}
+
+func (noObserver) Handled(string, string, string) {}
+func (noObserver) Emitted(string, string, int)    {}
 
 // Server wraps a go-socket.io server. It is an http.Handler for /socket.io/.
 type Server struct {
@@ -95,6 +111,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 
 	s := &Server{
@@ -407,6 +426,7 @@ func (s *Server) EmitLocal(namespace, room, except, event string, data json.RawM
 			n++
 		}
 	}
+	s.cfg.Observer.Emitted(namespace, event, n)
 	return n
 }
 
@@ -436,6 +456,20 @@ func (s *Server) Count(namespace string) int {
 	ns.mu.RLock()
 	defer ns.mu.RUnlock()
 	return ns.open
+}
+
+// Connections counts this node's connected sockets by namespace and by
+// transport ("polling" or "websocket"), as they are now.
+func (s *Server) Connections() map[[2]string]int {
+	out := make(map[[2]string]int)
+	for _, ns := range s.allNamespaces() {
+		for _, sock := range ns.snapshot() {
+			if sock.isOpen() {
+				out[[2]string{ns.name, sock.Transport()}]++
+			}
+		}
+	}
+	return out
 }
 
 // tasks counts goroutines and connections the server owns. Unlike

@@ -41,6 +41,8 @@ type Config struct {
 	// Clock stamps rows (message times, updates); nil is the wall clock.
 	// Tests of time-driven behaviour share theirs with the code under test.
 	Clock func() time.Time
+	// Observe, if set, is told the duration of every database operation.
+	Observe func(op string, d time.Duration, err error)
 }
 
 // Store is safe for concurrent use; open one per process.
@@ -110,6 +112,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if cfg.Observe != nil {
+		if err := observe(db, cfg.Observe); err != nil {
+			return nil, fmt.Errorf("store: observe: %w", err)
+		}
 	}
 	s.db = db
 

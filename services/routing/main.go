@@ -22,6 +22,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/config"
 	"github.com/kefu-im/kefu/pkg/emit"
 	"github.com/kefu-im/kefu/pkg/lease"
+	"github.com/kefu-im/kefu/pkg/metrics"
 	"github.com/kefu-im/kefu/pkg/store"
 	"github.com/kefu-im/kefu/services/routing/router"
 )
@@ -42,7 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log := config.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel).With("node", cfg.NodeID, "component", "routing")
 
-	st, err := store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, Logger: log})
+	reg := metrics.New()
+	st, err := store.Open(ctx, store.Config{MySQLDSN: cfg.MySQLDSN, Logger: log, Observe: reg.StoreObserver()})
 	if err != nil {
 		return err
 	}
@@ -59,12 +61,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	owner := fmt.Sprintf("%s-%d", cfg.NodeID, os.Getpid())
 	commands := command.NewRedis(rdb, command.RedisOptions{Consumer: owner, Logger: log})
-	emitter := emit.New(broker.NewRedis(rdb, broker.RedisOptions{Logger: log}))
+	emitter := emit.New(reg.Publisher(broker.NewRedis(rdb, broker.RedisOptions{Logger: log})))
+	routingMetrics := reg.Routing()
 	// One replica leads (consumes and decides); the others wait on the lease.
 	// Each term starts from a fresh service: what it keeps in memory
 	// (presence) is rebuilt from MySQL and the gateways' heartbeats.
 	lead := func(ctx context.Context, token int64) error {
-		service := router.New(st, router.ClusterEmitter(emitter), log.With("term", token), router.Options{AgentGrace: cfg.AgentGrace, VisitorGrace: cfg.VisitorGrace, Token: token})
+		routingMetrics.Leading(true)
+		defer routingMetrics.Leading(false)
+		service := router.New(st, router.ClusterEmitter(emitter), log.With("term", token), router.Options{
+			AgentGrace: cfg.AgentGrace, VisitorGrace: cfg.VisitorGrace, Token: token, Metrics: routingMetrics,
+		})
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		timers := make(chan error, 1)
@@ -80,6 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.Handle("GET /metrics", reg.Handler())
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		rctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

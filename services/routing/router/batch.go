@@ -36,6 +36,7 @@ type pendingAssign struct {
 	t       *tenant
 	sess    store.Session
 	agentID string
+	since   time.Time // when the visitor began waiting
 }
 
 func (s *Service) newBatch(ctx context.Context, tx *store.RoutingTx) *batch {
@@ -287,8 +288,8 @@ func (b *batch) drain(orgi string) error {
 			continue
 		}
 		t.queue = slices.Delete(t.queue, i, i+1)
-		t.forget(sess.ID)
 		b.assign(t, sess, agentID)
+		t.forget(sess.ID)
 		pulled[agentID]++
 		free--
 	}
@@ -320,7 +321,7 @@ func (b *batch) assign(t *tenant, sess store.Session, agentID string) {
 		next.LastAssigned = b.now
 		b.setState(a, next)
 	}
-	b.assigns = append(b.assigns, pendingAssign{t: t, sess: sess, agentID: agentID})
+	b.assigns = append(b.assigns, pendingAssign{t: t, sess: sess, agentID: agentID, since: t.waitingSince(sess)})
 	b.touched[t.orgi] = true
 }
 
@@ -345,6 +346,7 @@ func (b *batch) flush() error {
 				p.t.release(p.sess.ID)
 				continue
 			}
+			b.s.opts.Metrics.Assigned(b.now.Sub(p.since))
 			b.announceAssigned(p.t, p.sess, p.agentID, prompt.Assigned, "")
 		}
 	}

@@ -72,7 +72,22 @@ type Options struct {
 	VisitorGrace time.Duration // 0: DefaultVisitorGrace; a tenant's setting wins
 	// Token is the leader's fencing token (0: no fencing, single binary).
 	Token int64
+	// Metrics is told about batches, assignments and queues; nil: nobody.
+	Metrics Metrics
 }
+
+// Metrics observes routing.
+type Metrics interface {
+	Batch(commands int, d time.Duration)
+	Assigned(wait time.Duration)
+	QueueLength(orgi string, n int)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Batch(int, time.Duration) {}
+func (noMetrics) Assigned(time.Duration)   {}
+func (noMetrics) QueueLength(string, int)  {}
 
 // Service handles routing commands. Batches and timers run one at a time,
 // under mu.
@@ -98,6 +113,9 @@ func New(st Store, em Emitter, log *slog.Logger, opts Options) *Service {
 	}
 	if opts.VisitorGrace <= 0 {
 		opts.VisitorGrace = DefaultVisitorGrace
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
 	}
 	return &Service{
 		store: st, emit: em, log: log, opts: opts, pres: newPresence(),
@@ -136,6 +154,8 @@ func (s *Service) Run(ctx context.Context) error {
 // Handle is a command.Handler: the batch is decided and written as one
 // transaction, and announced once that has committed.
 func (s *Service) Handle(ctx context.Context, cs []command.Command) error {
+	start := time.Now()
+	defer func() { s.opts.Metrics.Batch(len(cs), time.Since(start)) }()
 	return s.inTx(ctx, func(b *batch) error {
 		if err := b.prefetch(cs); err != nil {
 			return err
@@ -190,6 +210,7 @@ func (s *Service) flushCounters(ctx context.Context) error {
 	var errs []error
 	for orgi := range s.dirty {
 		if t := s.tenants[orgi]; t != nil {
+			s.opts.Metrics.QueueLength(orgi, len(t.queue))
 			c := t.counters(s.pres.online)
 			c.CreateTime = protocol.Time(s.now())
 			if err := s.emit.ToTenantAgents(ctx, orgi, protocol.EventStatus, c); err != nil {
