@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -170,7 +171,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/demo/") })
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/metrics", echo.WrapHandler(reg.Handler()))
+	var draining atomic.Bool
 	e.GET("/readyz", func(c echo.Context) error {
+		if draining.Load() {
+			return c.String(http.StatusServiceUnavailable, "draining")
+		}
 		rctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 		defer cancel()
 		if err := errors.Join(st.Ping(rctx), b.ping(rctx)); err != nil {
@@ -187,7 +192,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 	// Every goroutine below ends when ctx does; run waits for all of them.
-	ctx, cancel := context.WithCancel(ctx)
+	// A signal does not end them at once: the drain below decides when.
+	signalled := ctx
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	errc := make(chan error, 6)
 	workers := 0
@@ -236,12 +243,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	var firstErr error
 	select {
-	case <-ctx.Done():
+	case <-signalled.Done():
+		// Drain: fail /readyz so that the load balancer sends no new
+		// clients here, keep serving meanwhile, then close the sockets
+		// (their clients reconnect, through the balancer, to other nodes).
+		draining.Store(true)
+		delay := cfg.DrainDelay
+		if !cfg.Cluster() {
+			delay = 0 // one process: no balancer to wait for
+		}
+		log.Info("draining", "delay", delay)
+		select {
+		case <-time.After(delay):
+		case firstErr = <-errc:
+			workers--
+		}
 	case firstErr = <-errc:
 		workers--
 	}
 	cancel()
-	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdownCtx, done := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer done()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
@@ -254,6 +275,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("gateway stopped")
 	return firstErr
 }
+
+// shutdownTimeout bounds finishing in-flight requests after the drain.
+const shutdownTimeout = 10 * time.Second
 
 func newEcho(cfg config.Gateway, log *slog.Logger) *echo.Echo {
 	e := echo.New()

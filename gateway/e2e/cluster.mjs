@@ -254,6 +254,7 @@ export class Cluster {
         KEFU_DEMO_PASSWORD: DEMO_PASSWORD,
         KEFU_PUBLIC_URL: url,
         KEFU_VISITOR_RATE: '10000', // every test visitor comes from 127.0.0.1
+        KEFU_DRAIN_DELAY: '100ms', // nothing balances these: no need to wait for a balancer on stop
       });
       this.gw.push({ id, port, url, proc });
     }

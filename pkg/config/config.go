@@ -34,6 +34,7 @@ type Gateway struct {
 	VisitorRate    int // identities issued per IP per minute
 	AgentGrace     time.Duration
 	VisitorGrace   time.Duration
+	DrainDelay     time.Duration
 	LogFormat      string
 	LogLevel       slog.Level
 }
@@ -214,6 +215,7 @@ func (g *Gateway) options() options {
 	o.add("visitor-rate", "30", "visitor identities issued per client IP per minute", integer(&g.VisitorRate))
 	o.add("agent-grace", "20s", agentGraceUsage, duration(&g.AgentGrace))
 	o.add("visitor-grace", "60s", visitorGraceUsage, duration(&g.VisitorGrace))
+	o.add("drain-delay", "5s", "on SIGTERM, how long /readyz fails before sockets are closed (so the load balancer stops sending new clients first); the gateway then exits within about 15 s more", duration(&g.DrainDelay))
 	o.add("log-format", "text", "log format: text or json", oneOf(&g.LogFormat, "text", "json"))
 	o.add("log-level", "info", "log level: debug, info, warn, error", level(&g.LogLevel))
 	return o
