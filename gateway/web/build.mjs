@@ -1,4 +1,6 @@
-// Bundles the demo pages into dist/ (embedded by the Go package in web.go).
+// Bundles the front end into dist/ (embedded by the Go package in web.go): the demo pages, the
+// one-tag widget (loader.js, served as /im/{appid}.js; widget.html/.js/.css, the page in its
+// iframe) and the site admin page (admin.html/.js/.css).
 // Usage: npm run build
 import { build } from "esbuild";
 import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
@@ -13,7 +15,13 @@ for (const name of await readdir(dist)) {
 }
 
 await build({
-  entryPoints: { visitor: "src/visitor.ts", agent: "src/agent.ts" },
+  entryPoints: {
+    visitor: "src/visitor.ts",
+    agent: "src/agent.ts",
+    loader: "src/loader.ts",
+    widget: "src/widget/main.ts",
+    admin: "src/admin/main.ts",
+  },
   outdir: dist,
   bundle: true,
   minify: true,
