@@ -104,6 +104,12 @@ func (a *API) block(c echo.Context) error {
 			return err
 		}
 	}
+	// Then the sockets already open are refused, on every node (a gateway
+	// disconnects a visitor room that is sent `refused`).
+	refusal := protocol.Errorf(protocol.CodeForbidden, "blocked until %s", b.Until.Format(time.RFC3339))
+	if err := a.Emit.ToVisitor(ctx, site.AppID, in.UserID, protocol.EventRefused, refusal); err != nil {
+		a.Logger.Warn("blocked visitor's sockets not told", "userid", in.UserID, "err", err)
+	}
 	return c.JSON(http.StatusCreated, blockView(b))
 }
 

@@ -96,9 +96,10 @@ func (s *Service) Register(srv *sio.Server) {
 }
 
 // Deliver hands a message published anywhere in the cluster to this node's
-// sockets. A `leave` ends the login it is addressed to: after it, those
-// sockets are disconnected, so an ended login cannot go on acting through a
-// socket it opened earlier.
+// sockets. A `leave` ends the login it is addressed to, and a `refused` to
+// a visitor (blacklisted) ends that visitor's sockets: after it, those
+// sockets are disconnected, so they cannot go on acting through a socket
+// opened earlier.
 func (s *Service) Deliver(m broker.Message) {
 	if m.Namespace == protocol.NamespaceControl {
 		if m.Event == protocol.EventAnnounce {
@@ -107,7 +108,8 @@ func (s *Service) Deliver(m broker.Message) {
 		return
 	}
 	s.sockets.EmitLocal(m.Namespace, m.Room, m.Except, m.Event, m.Data)
-	if m.Namespace == protocol.NamespaceAgent && m.Event == protocol.EventLeave {
+	if (m.Namespace == protocol.NamespaceAgent && m.Event == protocol.EventLeave) ||
+		(m.Namespace == protocol.NamespaceUser && m.Event == protocol.EventRefused) {
 		s.sockets.DisconnectLocal(m.Namespace, m.Room)
 	}
 }

@@ -89,7 +89,7 @@ func (s *Service) visitorRating(ctx context.Context, sock *sio.Socket, r protoco
 		return nil, unavailable("store rating", err)
 	}
 	if !ok {
-		return nil, protocol.Errorf(protocol.CodeConflict, "only an ended chat can be rated, once")
+		return nil, protocol.Errorf(protocol.CodeConflict, "only a chat an agent served can be rated, once")
 	}
 	return protocol.OKAck{OK: true}, nil
 }

@@ -51,7 +51,8 @@ func Handler() http.Handler {
 
 // ServeFile serves the built file name (e.g. "widget.html"); an HTML page gets
 // pageCSP as its Content-Security-Policy, or the default one when empty. It
-// answers 503 while the assets are not built and 404 for an unknown name.
+// answers 503 with the build instructions while the assets, or that file,
+// are not built.
 func ServeFile(w http.ResponseWriter, r *http.Request, name, pageCSP string) {
 	h := embedded().(*handler)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -61,7 +62,8 @@ func ServeFile(w http.ResponseWriter, r *http.Request, name, pageCSP string) {
 	}
 	a, ok := h.files[name]
 	if !ok {
-		http.Error(w, "404 page not found", http.StatusNotFound)
+		// Built from sources that predate this file: as good as not built.
+		h.serve(w, r, h.notice, http.StatusServiceUnavailable, "")
 		return
 	}
 	h.serve(w, r, a, http.StatusOK, pageCSP)

@@ -34,6 +34,7 @@ var migrations = []migration{
 	{3, "session configs and requested agent", migrateV3},
 	{4, "routing fence, transfers, timers and prompts", migrateV4},
 	{5, "attachments, leave messages, trails, blacklist, ratings", migrateV5},
+	{6, "workbench: read states, tags, canned replies, summaries, inbox notes, agents' IM", migrateV6},
 }
 
 // migrationLock is a MySQL named lock: server-wide, held by a connection,

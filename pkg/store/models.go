@@ -126,6 +126,7 @@ type Session struct {
 	SatisLevel   int    `gorm:"not null;default:0"`
 	SatisComment string `gorm:"size:512;not null;default:''"`
 	SatisTime    *time.Time
+	ServiceSummary string `gorm:"type:text;column:summary"` // the agent's summary of the chat
 }
 
 // Message is a stored chat message (UCKeFu ChatMessage). PK gives a global
@@ -259,6 +260,9 @@ type LeaveMessage struct {
 	Content   string    `gorm:"type:text;not null"`
 	Status    string    `gorm:"size:16;not null;index:idx_leave_inbox,priority:2"` // notprocess | processed
 	CreatedAt time.Time `gorm:"index:idx_leave_inbox,priority:3"`
+	Note      string    `gorm:"type:text"` // the agent's reply or handling note
+	HandledBy string    `gorm:"size:32;not null;default:''"`
+	HandledAt *time.Time
 }
 
 // VisitorTrace is one page view on a visitor's trail (UCKeFu UserHistory).
@@ -282,4 +286,77 @@ type Blacklist struct {
 	Reason    string    `gorm:"size:255;not null;default:''"`
 	By        string    `gorm:"size:32;not null;default:''"`
 	CreatedAt time.Time
+}
+
+// ReadState is how far an agent has read a session (for unread counts kept
+// in step across the agent's tabs).
+type ReadState struct {
+	AgentID   string `gorm:"primaryKey;size:32"`
+	SessionID string `gorm:"primaryKey;size:32;column:agentserviceid"`
+	ReadSeq   int64  `gorm:"not null"`
+	UpdatedAt time.Time
+}
+
+// Tag labels sessions (UCKeFu tags).
+type Tag struct {
+	ID        string `gorm:"primaryKey;size:32"`
+	Orgi      string `gorm:"size:32;not null;index"`
+	Name      string `gorm:"size:64;not null"`
+	Color     string `gorm:"size:32;not null;default:''"`
+	CreatedAt time.Time
+}
+
+// SessionTag links sessions and tags.
+type SessionTag struct {
+	SessionID string `gorm:"primaryKey;size:32;column:agentserviceid"`
+	TagID     string `gorm:"primaryKey;size:32;index"`
+}
+
+// CannedReply is a quick reply (UCKeFu QuickReply): the tenant's (Owner
+// empty) or one agent's.
+type CannedReply struct {
+	ID        string `gorm:"primaryKey;size:32"`
+	Orgi      string `gorm:"size:32;not null;index:idx_canned,priority:1"`
+	Owner     string `gorm:"size:32;not null;default:'';index:idx_canned,priority:2"`
+	Category  string `gorm:"size:64;not null;default:''"`
+	Title     string `gorm:"size:128;not null"`
+	Content   string `gorm:"type:text;not null"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// IMMessage is an agent-to-agent message: 1:1 (ToUser) or to a group.
+type IMMessage struct {
+	PK        int64     `gorm:"primaryKey;autoIncrement;column:pk"`
+	ID        string    `gorm:"size:32;not null;uniqueIndex"`
+	Orgi      string    `gorm:"size:32;not null"`
+	From      string    `gorm:"size:32;not null;column:from_agent;uniqueIndex:idx_im_client,priority:1"`
+	ClientID  string    `gorm:"size:64;not null;column:clientid;uniqueIndex:idx_im_client,priority:2"`
+	Pair      string    `gorm:"size:65;not null;default:'';index:idx_im_pair,priority:1"` // "a|b" sorted, 1:1 only
+	GroupID   string    `gorm:"size:32;not null;default:'';index:idx_im_group,priority:1"`
+	Body      string    `gorm:"type:text;not null"`
+	CreatedAt time.Time `gorm:"index:idx_im_pair,priority:2;index:idx_im_group,priority:2"`
+}
+
+// IMGroup is an agents' group chat.
+type IMGroup struct {
+	ID        string `gorm:"primaryKey;size:32"`
+	Orgi      string `gorm:"size:32;not null;index"`
+	Name      string `gorm:"size:64;not null"`
+	CreatedBy string `gorm:"size:32;not null"`
+	CreatedAt time.Time
+}
+
+// IMMember is a group's member, with how far it has read.
+type IMMember struct {
+	GroupID string `gorm:"primaryKey;size:32"`
+	AgentID string `gorm:"primaryKey;size:32;index"`
+	ReadPK  int64  `gorm:"not null;default:0"`
+}
+
+// IMRead is how far an agent has read a 1:1 conversation.
+type IMRead struct {
+	AgentID string `gorm:"primaryKey;size:32"`
+	With    string `gorm:"primaryKey;size:32;column:with_agent"`
+	ReadPK  int64  `gorm:"not null;default:0"`
 }

@@ -290,6 +290,7 @@ func TestSchemaMatchesModels(t *testing.T) {
 			&Tenant{}, &Site{}, &Agent{}, &SkillGroup{}, &AgentSkill{}, &Token{},
 			&Visitor{}, &Session{}, &Message{}, &AgentState{}, &Setting{}, &AgentStatusLog{}, &SessionConfig{}, &RoutingFence{},
 			&Attachment{}, &LeaveMessage{}, &VisitorTrace{}, &Blacklist{},
+			&ReadState{}, &Tag{}, &SessionTag{}, &CannedReply{}, &IMMessage{}, &IMGroup{}, &IMMember{}, &IMRead{},
 		} {
 			stmt := s.db.Model(model).Statement
 			if err := stmt.Parse(model); err != nil {

@@ -127,10 +127,11 @@ func (s *Store) ListBlacklist(ctx context.Context, orgi string) ([]Blacklist, er
 	return out, nil
 }
 
-// RateSession records the visitor's rating of an ended session, once; it
-// reports false if the session was rated already or has not ended.
+// RateSession records the visitor's rating of a session that was served
+// (in service, or ended), once; it reports false if the session was rated
+// already or never reached an agent.
 func (s *Store) RateSession(ctx context.Context, id string, level int, comment string, at time.Time) (bool, error) {
-	res := s.db.WithContext(ctx).Model(&Session{}).Where("id = ? AND status = ? AND satis_level = 0", id, protocol.SessionEnd).
+	res := s.db.WithContext(ctx).Model(&Session{}).Where("id = ? AND agentno <> '' AND status IN ? AND satis_level = 0", id, []string{protocol.SessionInService, protocol.SessionEnd}).
 		Updates(map[string]any{"satis_level": level, "satis_comment": comment, "satis_time": utc(at)})
 	if res.Error != nil {
 		return false, fmt.Errorf("store: rate session %s: %w", id, res.Error)
