@@ -143,19 +143,6 @@ func (a *API) setStatus(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"status": current.Status, "busy": current.Busy})
 }
 
-func (a *API) mySessions(c echo.Context) error {
-	p := principal(c)
-	ss, err := a.Store.ListAgentSessions(c.Request().Context(), p.Agent.ID, protocol.SessionInService)
-	if err != nil {
-		return err
-	}
-	out := make([]protocol.SessionSummary, len(ss))
-	for i, s := range ss {
-		out[i] = s.Summary()
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
 // staffSession loads a session the principal may read: their own, or any
 // of their tenant's for supervisors and admins.
 func (a *API) staffSession(c echo.Context) (store.Session, error) {

@@ -58,6 +58,23 @@ type Store interface {
 	Unblock(ctx context.Context, orgi, appid, userid string) error
 	ListBlacklist(ctx context.Context, orgi string) ([]store.Blacklist, error)
 	CreateLeaveMessage(ctx context.Context, m *store.LeaveMessage) error
+	ListLeaveMessages(ctx context.Context, orgi, status string, limit int) ([]store.LeaveMessage, error)
+	GetLeaveMessage(ctx context.Context, id string) (store.LeaveMessage, error)
+	HandleLeaveMessage(ctx context.Context, id, status, note, by string, at time.Time) error
+	MarkRead(ctx context.Context, agentID, sessionID string, seq int64) (int64, error)
+	ReadSeqs(ctx context.Context, agentID string, sessionIDs []string) (map[string]int64, error)
+	CountVisitorMessagesAfter(ctx context.Context, after map[string]int64) (map[string]int, error)
+	ListTraces(ctx context.Context, appid, userid string, limit int) ([]store.VisitorTrace, error)
+	ListVisitorSessions(ctx context.Context, appid, userid string, limit int) ([]store.Session, error)
+	SetSummary(ctx context.Context, sessionID, summary string) error
+	CreateTag(ctx context.Context, t *store.Tag) error
+	ListTags(ctx context.Context, orgi string) ([]store.Tag, error)
+	SessionTags(ctx context.Context, sessionID string) ([]string, error)
+	SetSessionTags(ctx context.Context, sessionID string, tagIDs []string) error
+	ListCanned(ctx context.Context, orgi, agentID, q string) ([]store.CannedReply, error)
+	GetCanned(ctx context.Context, id string) (store.CannedReply, error)
+	SaveCanned(ctx context.Context, c *store.CannedReply) error
+	DeleteCanned(ctx context.Context, id string) error
 }
 
 // Blobs stores uploads (images and files).
@@ -131,6 +148,18 @@ func (a *API) Register(e *echo.Echo) {
 	authed.POST("/blacklist", a.block)
 	authed.GET("/blacklist", a.listBlocks)
 	authed.DELETE("/blacklist/:appid/:userid", a.unblock)
+	authed.POST("/sessions/:id/read", a.markRead)
+	authed.GET("/sessions/:id/visitor", a.visitorPanel)
+	authed.PUT("/sessions/:id/tags", a.setSessionTags)
+	authed.PUT("/sessions/:id/summary", a.setSummary)
+	authed.GET("/tags", a.listTags)
+	authed.POST("/tags", a.createTag, requireRole(protocol.RoleAdmin))
+	authed.GET("/canned", a.listCanned)
+	authed.POST("/canned", a.saveCanned)
+	authed.PUT("/canned/:id", a.saveCanned)
+	authed.DELETE("/canned/:id", a.deleteCanned)
+	authed.GET("/leavemsgs", a.listLeaveMessages)
+	authed.PUT("/leavemsgs/:id", a.handleLeaveMessage)
 
 	authed.GET("/queue", a.queue, requireRole(protocol.RoleSupervisor, protocol.RoleAdmin))
 

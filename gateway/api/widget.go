@@ -159,5 +159,9 @@ func (a *API) leaveMessage(c echo.Context) error {
 	if err := a.Store.CreateLeaveMessage(c.Request().Context(), &m); err != nil {
 		return err
 	}
+	note := map[string]any{"id": m.ID, "name": m.Name, "createtime": protocol.Time(m.CreatedAt)}
+	if err := a.Emit.ToRoom(c.Request().Context(), protocol.NamespaceAgent, protocol.TenantAgentsRoom(site.Orgi), EventLeaveMessage, note, ""); err != nil {
+		a.Logger.Warn("agents not told of a left message", "err", err)
+	}
 	return c.JSON(http.StatusCreated, map[string]any{"id": m.ID})
 }

@@ -1,0 +1,237 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/store"
+)
+
+// EventRead keeps an agent's tabs in step about what it has read.
+const EventRead = "read"
+
+// readView is a session's read state for one agent.
+type readView struct {
+	AgentServiceID string `json:"agentserviceid"`
+	ReadSeq        int64  `json:"readseq"`
+	Unread         int    `json:"unread"`
+}
+
+// agentSession is a session in the agent's list, with its read state.
+type agentSession struct {
+	protocol.SessionSummary
+	ReadSeq int64 `json:"readseq"`
+	Unread  int   `json:"unread"`
+}
+
+func (a *API) mySessions(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := principal(c)
+	ss, err := a.Store.ListAgentSessions(ctx, p.Agent.ID, protocol.SessionInService)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(ss))
+	for i, s := range ss {
+		ids[i] = s.ID
+	}
+	read, err := a.Store.ReadSeqs(ctx, p.Agent.ID, ids)
+	if err != nil {
+		return err
+	}
+	after := make(map[string]int64, len(ss))
+	for _, s := range ss {
+		after[s.ID] = read[s.ID]
+	}
+	unread, err := a.Store.CountVisitorMessagesAfter(ctx, after)
+	if err != nil {
+		return err
+	}
+	out := make([]agentSession, len(ss))
+	for i, s := range ss {
+		out[i] = agentSession{SessionSummary: s.Summary(), ReadSeq: read[s.ID], Unread: unread[s.ID]}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type readRequest struct {
+	Seq int64 `json:"seq"`
+}
+
+// markRead records how far the caller has read a chat and tells its tabs.
+func (a *API) markRead(c echo.Context) error {
+	sess, err := a.staffSession(c)
+	if err != nil {
+		return err
+	}
+	var in readRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if in.Seq < 0 || in.Seq > sess.LastSeq {
+		in.Seq = sess.LastSeq
+	}
+	ctx := c.Request().Context()
+	p := principal(c)
+	seq, err := a.Store.MarkRead(ctx, p.Agent.ID, sess.ID, in.Seq)
+	if err != nil {
+		return err
+	}
+	unread, err := a.Store.CountVisitorMessagesAfter(ctx, map[string]int64{sess.ID: seq})
+	if err != nil {
+		return err
+	}
+	view := readView{AgentServiceID: sess.ID, ReadSeq: seq, Unread: unread[sess.ID]}
+	if err := a.Emit.ToAgent(ctx, p.Agent.ID, EventRead, view); err != nil {
+		a.Logger.Warn("read state not sent to the other tabs", "err", err)
+	}
+	return c.JSON(http.StatusOK, view)
+}
+
+// visitorPanel is what the workbench shows about a chat's visitor.
+func (a *API) visitorPanel(c echo.Context) error {
+	sess, err := a.staffSession(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	traces, err := a.Store.ListTraces(ctx, sess.AppID, sess.UserID, 50)
+	if err != nil {
+		return err
+	}
+	trail := make([]map[string]any, len(traces))
+	for i, t := range traces {
+		trail[i] = map[string]any{"title": t.Title, "url": t.URL, "referrer": t.Referrer, "createtime": protocol.Time(t.CreatedAt)}
+	}
+	earlier, err := a.Store.ListVisitorSessions(ctx, sess.AppID, sess.UserID, 21)
+	if err != nil {
+		return err
+	}
+	sessions := make([]protocol.SessionSummary, 0, len(earlier))
+	for _, s := range earlier {
+		if s.ID != sess.ID && len(sessions) < 20 {
+			sessions = append(sessions, s.Summary())
+		}
+	}
+	tags, err := a.Store.SessionTags(ctx, sess.ID)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{
+		"appid": sess.AppID, "userid": sess.UserID, "nickname": sess.Nickname, "ip": sess.IP, "osname": sess.OSName,
+		"browser": sess.Browser, "url": sess.URL, "referrer": sess.Referrer, "title": sess.Title,
+		"trail": trail, "sessions": sessions, "tags": nonNil(tags), "summary": sess.ServiceSummary,
+		"contact": map[string]string{"name": sess.Name, "phone": sess.Phone, "email": sess.Email},
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type tagRequest struct {
+	Name  string `json:"name"`
+	Color string `json:"color"`
+}
+
+func (r tagRequest) Validate() error {
+	if n := utf8.RuneCountInString(strings.TrimSpace(r.Name)); n == 0 || n > 64 {
+		return protocol.Errorf(protocol.CodeBadRequest, "name must be 1 to 64 characters")
+	}
+	if r.Color != "" && !cssColor.MatchString(r.Color) {
+		return protocol.Errorf(protocol.CodeBadRequest, "color %q is not a colour", r.Color)
+	}
+	return nil
+}
+
+func (a *API) createTag(c echo.Context) error {
+	var in tagRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	t := store.Tag{Orgi: principal(c).Agent.Orgi, Name: strings.TrimSpace(in.Name), Color: in.Color}
+	if err := a.Store.CreateTag(c.Request().Context(), &t); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"id": t.ID, "name": t.Name, "color": t.Color})
+}
+
+func (a *API) listTags(c echo.Context) error {
+	tags, err := a.Store.ListTags(c.Request().Context(), principal(c).Agent.Orgi)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(tags))
+	for i, t := range tags {
+		out[i] = map[string]any{"id": t.ID, "name": t.Name, "color": t.Color}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type sessionTagsRequest struct {
+	Tags []string `json:"tags"`
+}
+
+func (a *API) setSessionTags(c echo.Context) error {
+	sess, err := a.staffSession(c)
+	if err != nil {
+		return err
+	}
+	var in sessionTagsRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	known, err := a.Store.ListTags(ctx, sess.Orgi)
+	if err != nil {
+		return err
+	}
+	slices.Sort(in.Tags)
+	in.Tags = slices.Compact(in.Tags)
+	for _, id := range in.Tags {
+		if !slices.ContainsFunc(known, func(t store.Tag) bool { return t.ID == id }) {
+			return protocol.Errorf(protocol.CodeNotFound, "tag %q not found", id)
+		}
+	}
+	if err := a.Store.SetSessionTags(ctx, sess.ID, in.Tags); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"tags": nonNil(in.Tags)})
+}
+
+type summaryRequest struct {
+	Summary string `json:"summary"`
+}
+
+func (r summaryRequest) Validate() error {
+	if utf8.RuneCountInString(r.Summary) > 2000 {
+		return protocol.Errorf(protocol.CodeBadRequest, "summary is longer than 2000 characters")
+	}
+	return nil
+}
+
+func (a *API) setSummary(c echo.Context) error {
+	sess, err := a.staffSession(c)
+	if err != nil {
+		return err
+	}
+	var in summaryRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if err := a.Store.SetSummary(c.Request().Context(), sess.ID, strings.TrimSpace(in.Summary)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"summary": strings.TrimSpace(in.Summary)})
+}
+
+// handled is when an inbox item was handled, for its view.
+func handled(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return protocol.Time(*t)
+}
