@@ -123,9 +123,9 @@ type Session struct {
 	IdleWarned    bool `gorm:"not null;default:false"`
 	AgentReminded bool `gorm:"not null;default:false"`
 	// The visitor's rating (UCKeFu satislevel, satiscomment, satistime).
-	SatisLevel   int    `gorm:"not null;default:0"`
-	SatisComment string `gorm:"size:512;not null;default:''"`
-	SatisTime    *time.Time
+	SatisLevel     int    `gorm:"not null;default:0"`
+	SatisComment   string `gorm:"size:512;not null;default:''"`
+	SatisTime      *time.Time
 	ServiceSummary string `gorm:"type:text;column:summary"` // the agent's summary of the chat
 }
 
