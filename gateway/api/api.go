@@ -75,6 +75,12 @@ type Store interface {
 	GetCanned(ctx context.Context, id string) (store.CannedReply, error)
 	SaveCanned(ctx context.Context, c *store.CannedReply) error
 	DeleteCanned(ctx context.Context, id string) error
+	IMUnread(ctx context.Context, agentID string) (map[string]int, map[string]int, error)
+	IMGroupsOf(ctx context.Context, agentID string) ([]store.IMGroup, error)
+	IMGroupMembers(ctx context.Context, groupID string) (store.IMGroup, []string, error)
+	ListIM(ctx context.Context, pair, groupID string, beforePK int64, limit int) ([]store.IMMessage, error)
+	CreateIMGroup(ctx context.Context, g *store.IMGroup, members []string) error
+	MarkIMRead(ctx context.Context, agentID, with, groupID string) error
 }
 
 // Blobs stores uploads (images and files).
@@ -160,6 +166,10 @@ func (a *API) Register(e *echo.Echo) {
 	authed.DELETE("/canned/:id", a.deleteCanned)
 	authed.GET("/leavemsgs", a.listLeaveMessages)
 	authed.PUT("/leavemsgs/:id", a.handleLeaveMessage)
+	authed.GET("/entim/contacts", a.imContacts)
+	authed.GET("/entim/messages", a.imMessages)
+	authed.POST("/entim/groups", a.imCreateGroup)
+	authed.POST("/entim/read", a.imRead)
 
 	authed.GET("/queue", a.queue, requireRole(protocol.RoleSupervisor, protocol.RoleAdmin))
 

@@ -29,6 +29,8 @@ type Store interface {
 	GetAttachment(ctx context.Context, id string, withData bool) (store.Attachment, error)
 	AddTrace(ctx context.Context, t store.VisitorTrace) error
 	RateSession(ctx context.Context, id string, level int, comment string, at time.Time) (bool, error)
+	AppendIM(ctx context.Context, m *store.IMMessage) (store.IMMessage, bool, error)
+	IMGroupMembers(ctx context.Context, groupID string) (store.IMGroup, []string, error)
 	GetAgent(ctx context.Context, id string) (store.Agent, error)
 	UpsertVisitor(ctx context.Context, v store.Visitor) error
 	OpenSession(ctx context.Context, appID, userID string) (store.Session, error)
@@ -42,6 +44,7 @@ type Store interface {
 type Emitter interface {
 	ToVisitor(ctx context.Context, appID, userID, event string, v any) error
 	ToAgent(ctx context.Context, agentID, event string, v any) error
+	ToRoom(ctx context.Context, namespace, room, event string, v any, except string) error
 }
 
 // Authenticator resolves agent tokens.
@@ -93,6 +96,10 @@ func (s *Service) Register(srv *sio.Server) {
 	agent.OnConnect(s.agentConnect)
 	agent.OnDisconnect(s.agentDisconnect)
 	sio.Handle(agent, protocol.EventMessage, s.agentMessage)
+
+	im := srv.Namespace(protocol.NamespaceIM)
+	im.OnConnect(s.imConnect)
+	sio.Handle(im, protocol.EventMessage, s.imMessage)
 }
 
 // Deliver hands a message published anywhere in the cluster to this node's
@@ -108,8 +115,12 @@ func (s *Service) Deliver(m broker.Message) {
 		return
 	}
 	s.sockets.EmitLocal(m.Namespace, m.Room, m.Except, m.Event, m.Data)
-	if (m.Namespace == protocol.NamespaceAgent && m.Event == protocol.EventLeave) ||
-		(m.Namespace == protocol.NamespaceUser && m.Event == protocol.EventRefused) {
+	switch {
+	case m.Namespace == protocol.NamespaceAgent && m.Event == protocol.EventLeave:
+		// The login's IM sockets end with it.
+		s.sockets.DisconnectLocal(m.Namespace, m.Room)
+		s.sockets.DisconnectLocal(protocol.NamespaceIM, m.Room)
+	case m.Namespace == protocol.NamespaceUser && m.Event == protocol.EventRefused:
 		s.sockets.DisconnectLocal(m.Namespace, m.Room)
 	}
 }

@@ -164,6 +164,7 @@ func (b *batch) agentConnected(c command.Command) error {
 		return err
 	}
 	b.touched[t.orgi] = true
+	b.presence(t.orgi, c.AgentID, true)
 	if a.state.Status == protocol.AgentOffline {
 		next := a.state
 		next.Status = protocol.AgentNotReady
@@ -250,6 +251,7 @@ func (b *batch) offline(agentID, orgi string) error {
 		next.Status, next.Busy = protocol.AgentOffline, false
 		b.setState(a, next)
 	}
+	b.presence(orgi, agentID, false)
 	moved, err := b.tx.RequeueAgentSessions(agentID)
 	if err != nil {
 		return err
@@ -323,6 +325,14 @@ func (b *batch) assign(t *tenant, sess store.Session, agentID string) {
 	}
 	b.assigns = append(b.assigns, pendingAssign{t: t, sess: sess, agentID: agentID, since: t.waitingSince(sess)})
 	b.touched[t.orgi] = true
+}
+
+// presence tells the tenant's agents' IM that an agent came or went.
+func (b *batch) presence(orgi, agentID string, online bool) {
+	p := protocol.IMPresence{UserID: agentID, Online: online}
+	b.send(func(ctx context.Context, em Announcer) error {
+		return em.ToRoom(ctx, protocol.NamespaceIM, protocol.TenantIMRoom(orgi), protocol.EventStatus, p, "")
+	})
 }
 
 // send queues an announcement for after the commit.

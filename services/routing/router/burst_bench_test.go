@@ -66,6 +66,9 @@ func (w *stopwatch) ToAgent(ctx context.Context, agentID, event string, v any) e
 func (*stopwatch) ToTenantAgents(context.Context, string, string, any) error { return nil }
 func (*stopwatch) AskGatewaysToAnnounce(context.Context) error               { return nil }
 func (*stopwatch) Reply(context.Context, string, any) error                  { return nil }
+func (*stopwatch) ToRoom(context.Context, string, string, string, any, string) error {
+	return nil
+}
 
 func (w *stopwatch) Batch() (Announcer, func(context.Context) error) {
 	return w, func(ctx context.Context) error {

@@ -175,3 +175,26 @@ func TestStatusChangesAreLoggedWithDurations(t *testing.T) {
 		t.Fatalf("logs: %+v", logs)
 	}
 }
+
+func TestColleaguesHearPresenceChanges(t *testing.T) {
+	f := newFixture(t, 0)
+	a := f.agent("a", "agent", 0)
+	room := protocol.NamespaceIM + " " + protocol.TenantIMRoom("o")
+	f.connect(a, "s1")
+	f.connect(a, "s2") // a second tab is no news
+	got := f.rec.find(room, protocol.EventStatus)
+	if len(got) != 1 || got[0] != (protocol.IMPresence{UserID: a, Online: true}) {
+		t.Fatalf("online: %+v", got)
+	}
+	f.disconnect("s1")
+	f.disconnect("s2")
+	f.advance(19 * time.Second)
+	if n := len(f.rec.find(room, protocol.EventStatus)); n != 1 {
+		t.Fatal("offline announced within the grace")
+	}
+	f.advance(time.Second)
+	got = f.rec.find(room, protocol.EventStatus)
+	if len(got) != 2 || got[1] != (protocol.IMPresence{UserID: a, Online: false}) {
+		t.Fatalf("offline: %+v", got)
+	}
+}

@@ -35,6 +35,7 @@ type Announcer interface {
 	ToVisitor(ctx context.Context, appID, userID, event string, v any) error
 	ToAgent(ctx context.Context, agentID, event string, v any) error
 	ToTenantAgents(ctx context.Context, orgi, event string, v any) error
+	ToRoom(ctx context.Context, namespace, room, event string, v any, except string) error
 	Reply(ctx context.Context, replyTo string, v any) error
 }
 

@@ -50,6 +50,10 @@ func (r *recorder) Batch() (Announcer, func(context.Context) error) {
 	return r, func(context.Context) error { return nil }
 }
 
+func (r *recorder) ToRoom(_ context.Context, namespace, room, event string, v any, _ string) error {
+	return r.add(namespace+" "+room, event, v)
+}
+
 func (r *recorder) Reply(_ context.Context, replyTo string, v any) error {
 	return r.add("reply:"+replyTo, "reply", v)
 }
