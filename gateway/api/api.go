@@ -17,6 +17,7 @@ import (
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/online"
 	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -99,6 +100,11 @@ type Emitter interface {
 // SiteForgetter drops a cached site after an edit.
 type SiteForgetter interface{ Forget(appID string) }
 
+// OnlineVisitors lists the visitors with the widget open, on every node.
+type OnlineVisitors interface {
+	List(ctx context.Context, orgi string) ([]online.Visitor, error)
+}
+
 // Deps are the API's collaborators.
 type Deps struct {
 	Store       Store
@@ -109,6 +115,7 @@ type Deps struct {
 	Emit        Emitter
 	Commands    command.Sender
 	Replies     *Replies // answers of the routing service to this node's commands
+	Online      OnlineVisitors
 	PublicURL   string
 	VisitorRate int // identities per IP per minute
 	NodeID      string
@@ -166,6 +173,7 @@ func (a *API) Register(e *echo.Echo) {
 	authed.DELETE("/canned/:id", a.deleteCanned)
 	authed.GET("/leavemsgs", a.listLeaveMessages)
 	authed.PUT("/leavemsgs/:id", a.handleLeaveMessage)
+	authed.GET("/visitors/online", a.onlineVisitors)
 	authed.GET("/entim/contacts", a.imContacts)
 	authed.GET("/entim/messages", a.imMessages)
 	authed.POST("/entim/groups", a.imCreateGroup)

@@ -20,6 +20,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/emit"
 	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/online"
 	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/store"
 	"github.com/kefu-im/kefu/pkg/store/storetest"
@@ -61,7 +62,7 @@ func newEnv(t *testing.T, visitorRate int) *env {
 	e.Use((&Origins{Sites: sites, Staff: []string{"https://admin.example"}}).Middleware)
 	New(Deps{
 		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emit.New(broker.NewMemory()),
-		Commands: cmds, Replies: replies, PublicURL: "https://kefu.example", VisitorRate: visitorRate, NodeID: "n1", Logger: log,
+		Commands: cmds, Replies: replies, Online: online.NewMemory(), PublicURL: "https://kefu.example", VisitorRate: visitorRate, NodeID: "n1", Logger: log,
 	}).Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)

@@ -136,3 +136,19 @@ func (a *API) unblock(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+// onlineVisitors lists the tenant's visitors with the widget open now.
+func (a *API) onlineVisitors(c echo.Context) error {
+	vs, err := a.Online.List(c.Request().Context(), principal(c).Agent.Orgi)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(vs))
+	for i, v := range vs {
+		out[i] = map[string]any{
+			"appid": v.AppID, "userid": v.UserID, "nickname": v.Nickname, "url": v.URL, "title": v.Title,
+			"since": protocol.Time(v.Since), "chatting": v.Chatting,
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}

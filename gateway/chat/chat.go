@@ -16,6 +16,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/broker"
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/online"
 	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -59,6 +60,7 @@ type Deps struct {
 	Commands command.Sender
 	Signer   *identity.Signer
 	Auth     Authenticator
+	Online   OnlineRegistry
 	NodeID   string
 	Logger   *slog.Logger
 }
@@ -69,14 +71,18 @@ const draftInterval = 300 * time.Millisecond
 // Service serves the chat namespaces.
 type Service struct {
 	Deps
-	drafts  *throttle
-	agents  agentSockets
-	sockets *sio.Server   // set by Register
-	beat    chan struct{} // asks RunHeartbeat for a heartbeat now
+	drafts       *throttle
+	agents       agentSockets
+	visitorsHere localVisitors
+	sockets      *sio.Server   // set by Register
+	beat         chan struct{} // asks RunHeartbeat for a heartbeat now
 }
 
 // New returns a Service.
 func New(d Deps) *Service {
+	if d.Online == nil {
+		d.Online = online.NewMemory()
+	}
 	return &Service{Deps: d, drafts: newThrottle(draftInterval), beat: make(chan struct{}, 1)}
 }
 

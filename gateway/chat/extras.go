@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/gateway/sio"
+	"github.com/kefu-im/kefu/pkg/online"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -58,6 +59,9 @@ func (s *Service) visitorTrace(ctx context.Context, sock *sio.Socket, t protocol
 	v.trace.mu.Unlock()
 	if recent {
 		return protocol.OKAck{OK: true}, nil
+	}
+	if o, ok := s.visitorsHere.update(v.site.Orgi, v.site.AppID, v.userID, func(o *online.Visitor) { o.URL, o.Title = t.URL, t.Title }); ok {
+		s.seen(ctx, v.site.Orgi, o)
 	}
 	err := s.Store.AddTrace(ctx, store.VisitorTrace{Orgi: v.site.Orgi, AppID: v.site.AppID, UserID: v.userID, Title: t.Title, URL: t.URL, Referrer: t.Referrer})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-im/kefu/gateway/sio"
 	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/online"
 	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -95,6 +96,9 @@ func (s *Service) visitorConnect(ctx context.Context, sock *sio.Socket) error {
 		return unavailable("record visitor", err)
 	}
 	sock.Set(visitorKey, v)
+	s.seen(ctx, site.Orgi, s.visitorsHere.add(site.Orgi, online.Visitor{
+		AppID: appID, UserID: userID, Nickname: v.nickname, URL: v.url, Title: v.title, Since: now,
+	}))
 
 	sess, err := s.Store.OpenSession(ctx, appID, userID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -122,24 +126,32 @@ func (s *Service) joinSession(ctx context.Context, sock *sio.Socket, sess store.
 	if !known {
 		s.visitorPresence(ctx, command.VisitorJoined, sock.ID(), sess.Orgi, sess.ID)
 	}
+	if o, ok := s.visitorsHere.update(sess.Orgi, sess.AppID, sess.UserID, func(o *online.Visitor) { o.Chatting = true }); ok {
+		s.seen(ctx, sess.Orgi, o)
+	}
 }
 
-// visitorDisconnect starts the visitor's grace in routing.
+// visitorDisconnect starts the visitor's grace in routing, and takes the
+// visitor off the online list once its last socket here is gone.
 func (s *Service) visitorDisconnect(sock *sio.Socket, _ string) {
 	v := visitorOf(sock)
 	if v == nil {
 		return
 	}
-	v.mu.Lock()
-	sessionID := v.sessionID
-	v.mu.Unlock()
-	if sessionID == "" {
-		return
-	}
 	// The socket's own context has ended; this outlives it briefly.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s.visitorPresence(ctx, command.VisitorLeft, sock.ID(), v.site.Orgi, sessionID)
+	if s.visitorsHere.remove(v.site.Orgi, v.site.AppID, v.userID) {
+		if err := s.Online.Gone(ctx, v.site.Orgi, v.site.AppID, v.userID); err != nil {
+			s.Logger.Debug("online visitor not removed", "err", err)
+		}
+	}
+	v.mu.Lock()
+	sessionID := v.sessionID
+	v.mu.Unlock()
+	if sessionID != "" {
+		s.visitorPresence(ctx, command.VisitorLeft, sock.ID(), v.site.Orgi, sessionID)
+	}
 }
 
 // visitorPresence reports a visitor socket to routing. A lost report costs
