@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -22,6 +23,7 @@ const (
 
 // Store is what seeding writes.
 type Store interface {
+	SaveSessionConfig(ctx context.Context, c store.SessionConfig) error
 	GetTenant(ctx context.Context, id string) (store.Tenant, error)
 	CreateTenant(ctx context.Context, t *store.Tenant) error
 	GetSite(ctx context.Context, appID string) (store.Site, error)
@@ -44,6 +46,11 @@ func Seed(ctx context.Context, st Store, password string) (Result, error) {
 	if _, err := st.GetTenant(ctx, Tenant); errors.Is(err, store.ErrNotFound) {
 		if err := created(&res, "tenant "+Tenant, st.CreateTenant(ctx, &store.Tenant{ID: Tenant, Name: "Demo", TimeZone: "UTC"})); err != nil {
 			return res, err
+		}
+		// The demo pages are in English: so are its prompts (UCKeFu's
+		// Chinese ones stay every other tenant's default).
+		if err := st.SaveSessionConfig(ctx, store.SessionConfig{Orgi: Tenant, Lang: prompt.English}); err != nil {
+			return res, fmt.Errorf("seed: %w", err)
 		}
 	} else if err != nil {
 		return res, fmt.Errorf("seed: %w", err)
