@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -93,15 +94,12 @@ func (a *API) updateAgent(c echo.Context) error {
 		return err
 	}
 	if endLogins {
-		if err := a.Store.DeleteAgentTokens(ctx, ag.ID); err != nil {
-			return err
-		}
 		reason := "password"
 		if ag.Disabled {
 			reason = "disabled"
 		}
-		if err := a.Emit.ToRoom(ctx, protocol.NamespaceAgent, protocol.AgentRoom(ag.ID), protocol.EventLeave, protocol.Leave{Reason: reason}, ""); err != nil {
-			a.Logger.Warn("leave not delivered", "agent", ag.ID, "err", err)
+		if err := a.endLogins(ctx, ag.ID, reason); err != nil {
+			return err
 		}
 	}
 	a.routingSettingsChanged(c, ag.Orgi)
@@ -194,4 +192,55 @@ func (a *API) queue(c echo.Context) error {
 		out[i] = queueEntry{SessionSummary: s.Summary(), Agent: s.Agent, Waiting: int64(now.Sub(s.CreatedAt) / time.Second)}
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// endLogins ends every login of an agent: its tokens stop working, and its
+// sockets on every node get `leave` and are disconnected.
+func (a *API) endLogins(ctx context.Context, agentID, reason string) error {
+	if err := a.Store.DeleteAgentTokens(ctx, agentID); err != nil {
+		return err
+	}
+	if err := a.Emit.ToRoom(ctx, protocol.NamespaceAgent, protocol.AgentRoom(agentID), protocol.EventLeave, protocol.Leave{Reason: reason}, ""); err != nil {
+		a.Logger.Warn("leave not delivered", "agent", agentID, "err", err)
+	}
+	return nil
+}
+
+type passwordRequest struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+func (r passwordRequest) Validate() error {
+	if len(r.New) < 6 || len(r.New) > 72 {
+		return protocol.Errorf(protocol.CodeBadRequest, "the new password must be 6 to 72 bytes")
+	}
+	return nil
+}
+
+// changePassword lets an agent change its own password. Every login ends,
+// this one too: the workbench logs in again with the new password.
+func (a *API) changePassword(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in passwordRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	ag, err := a.Store.GetAgent(ctx, principal(c).Agent.ID)
+	if err != nil {
+		return err
+	}
+	if identity.CheckPassword(ag.PasswordHash, in.Old) != nil {
+		return protocol.Errorf(protocol.CodeForbidden, "the current password is wrong")
+	}
+	if ag.PasswordHash, err = identity.HashPassword(in.New); err != nil {
+		return err
+	}
+	if err := a.Store.UpdateAgent(ctx, &ag, nil); err != nil {
+		return err
+	}
+	if err := a.endLogins(ctx, ag.ID, "password"); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

@@ -148,6 +148,7 @@ func (a *API) Register(e *echo.Echo) {
 	v1.POST("/auth/login", a.login)
 	authed := v1.Group("", a.authenticate)
 	authed.POST("/auth/logout", a.logout)
+	authed.PUT("/auth/password", a.changePassword)
 	authed.PUT("/agent/status", a.setStatus)
 	authed.GET("/agent/sessions", a.mySessions)
 	authed.GET("/sessions/:id/messages", a.sessionMessages)
