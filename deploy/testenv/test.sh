@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test run (what `make test` and CI run):
-#   throw-away Redis + MariaDB (deploy/testenv/servers.sh), npm ci (gateway/web,
-#   gateway/e2e), web assets build, go vet, go test -race, binaries, and the
-#   end-to-end suite (gateway/e2e, node --test) against a real cluster.
+#   throw-away Redis + MariaDB (deploy/testenv/servers.sh), Debian's chromium
+#   (for the widget's browser tests), npm ci (gateway/web, gateway/e2e), web
+#   assets build, go vet, go test -race, binaries, and the end-to-end suite
+#   (gateway/e2e, node --test, browser tests included) against a real cluster.
 # Every step runs (unless one it needs failed); the exit status is non-zero
 # when any step failed, and a summary closes the output.
 #
@@ -72,6 +73,25 @@ start_servers() {
 	env | grep '^KEFU_TEST_' | sort
 }
 
+# browser: Debian's chromium for gateway/e2e/widget*.browser.test.mjs (playwright-core drives
+# it), installed with apt-get when root and missing, like the servers; plus a CJK and an emoji
+# font so that the screenshots it saves (docs/screenshots/) show Chinese text and emoji.
+browser() {
+	local missing=()
+	[ -x /usr/bin/chromium ] || missing+=(chromium)
+	fc-list 2>/dev/null | grep -qi 'wqy\|noto sans cjk' || missing+=(fonts-wqy-zenhei)
+	fc-list 2>/dev/null | grep -qi 'emoji' || missing+=(fonts-noto-color-emoji)
+	if [ ${#missing[@]} -gt 0 ]; then
+		if [ "$(id -u)" != 0 ]; then
+			echo "missing: ${missing[*]}. Install them as root: apt-get install -y ${missing[*]}"
+			return 1
+		fi
+		echo "installing ${missing[*]}"
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; } || return 1
+	fi
+	echo "chromium: /usr/bin/chromium"
+}
+
 web_assets() {
 	if [ ! -f gateway/web/package.json ]; then
 		echo "gateway/web has no package.json: nothing to build"
@@ -100,11 +120,27 @@ go_tests() {
 	return $rc
 }
 
+# deploy_tests: the deployment files' checks (docker-compose.yml with
+# compose-go, the Helm chart with helm lint/template, the LB configs, the
+# systemd units). deploy/ is a Go module of its own, so that compose-go and
+# helm stay out of the main one; its tests count with the Go tests.
+deploy_tests() {
+	(cd deploy && go test -count=1 -timeout 20m -v ./...) >"$TMP/go-deploy-test.log" 2>&1
+	local rc=$?
+	cat "$TMP/go-deploy-test.log" >>"$TMP/go-test.log"
+	if [ $rc -eq 0 ]; then
+		grep -E '^(ok|FAIL|\?) |built helm' "$TMP/go-deploy-test.log"
+	else
+		cat "$TMP/go-deploy-test.log"
+	fi
+	return $rc
+}
+
 e2e() {
 	mkdir -p "$TMP/e2e-logs"
 	(cd gateway/e2e &&
 		KEFU_E2E_BIN="$TMP/bin" KEFU_E2E_LOGDIR="$TMP/e2e-logs" \
-			timeout --kill-after=30 600 node --test --test-concurrency=1 --test-timeout=120000) 2>&1 |
+			timeout --kill-after=30 1200 node --test --test-concurrency=1 --test-timeout=120000) 2>&1 |
 		tee "$TMP/e2e.log"
 }
 
@@ -118,6 +154,7 @@ tap() {
 }
 
 step "servers" start_servers
+step "browser" browser
 step "web assets" web_assets
 step "e2e npm ci" e2e_deps
 step "go vet" go vet ./...
@@ -126,6 +163,7 @@ if [ -n "${OK[servers]:-}" ]; then
 else
 	skip "go test -race" "servers did not start" fail
 fi
+step "deploy tests" deploy_tests
 step "build binaries" build_bins
 if [ -n "${KEFU_TEST_SKIP_E2E:-}" ]; then
 	skip "e2e" "KEFU_TEST_SKIP_E2E is set"

@@ -72,9 +72,11 @@ func validateWidgetConfig(raw json.RawMessage) error {
 		if v == "" {
 			return nil
 		}
+		// https only: the widget's window is served with a CSP that loads
+		// images from https (an http image on an https page is blocked).
 		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return bad("%s must be an http(s) URL", key)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return bad("%s must be an https URL", key)
 		}
 		return nil
 	}

@@ -49,7 +49,7 @@ export function closeAllClients() {
  * engine_upgrade, ...; marked local), each as {name, data, args, i, t, local}.
  */
 export class Recorder {
-  constructor(url, nsp, { query = {}, transports, reconnection = true, label, onReconnectAttempt } = {}) {
+  constructor(url, nsp, { query = {}, transports, reconnection = true, label, onReconnectAttempt, extraHeaders } = {}) {
     everyRecorder.add(this);
     this.label = label || nsp;
     this.events = [];
@@ -64,6 +64,9 @@ export class Recorder {
       timeout: 10000,
     };
     if (transports) opts.transports = transports;
+    // Headers on every request of the connection (polling and the websocket
+    // upgrade); the client keeps this object, so changes apply to later requests.
+    if (extraHeaders) opts.extraHeaders = extraHeaders;
     const socket = io(url + nsp, opts);
     this.socket = socket;
     const orig = socket.onevent;
@@ -282,10 +285,10 @@ export async function newVisitor(gwUrl, appid = 'demo') {
  * A visitor socket. onReconnectAttempt(rec) may change rec.query (e.g.
  * lastseq) before each reconnection's handshake.
  */
-export function connectVisitor(gwUrl, ident, { transports = DEFAULT_TRANSPORTS, lastseq, query = {}, label, reconnection, onReconnectAttempt } = {}) {
+export function connectVisitor(gwUrl, ident, { transports = DEFAULT_TRANSPORTS, lastseq, query = {}, label, reconnection, onReconnectAttempt, extraHeaders } = {}) {
   const qs = { appid: ident.appid, userid: ident.userid, sign: ident.sign, ...query };
   if (lastseq !== undefined) qs.lastseq = String(lastseq);
-  return new Recorder(gwUrl, '/im/user', { query: qs, transports, label: label || `visitor ${ident.userid.slice(0, 12)}`, reconnection, onReconnectAttempt });
+  return new Recorder(gwUrl, '/im/user', { query: qs, transports, label: label || `visitor ${ident.userid.slice(0, 12)}`, reconnection, onReconnectAttempt, extraHeaders });
 }
 
 export async function login(gwUrl, username, password) {
@@ -297,8 +300,8 @@ export async function login(gwUrl, username, password) {
   return b;
 }
 
-export function connectAgent(gwUrl, token, { transports = DEFAULT_TRANSPORTS, label, reconnection } = {}) {
-  return new Recorder(gwUrl, '/im/agent', { query: { token }, transports, label: label || 'agent', reconnection });
+export function connectAgent(gwUrl, token, { transports = DEFAULT_TRANSPORTS, label, reconnection, extraHeaders } = {}) {
+  return new Recorder(gwUrl, '/im/agent', { query: { token }, transports, label: label || 'agent', reconnection, extraHeaders });
 }
 
 export async function setStatus(gwUrl, token, body) {

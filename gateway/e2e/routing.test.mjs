@@ -241,6 +241,7 @@ describe('routing: transfer, settings, timers', { skip: skipReason() }, () => {
   }));
 
   test('session config: invalid values 400, custom assigned prompt and language, reset', run(async () => {
+    await resetConfig(); // from the seed's (English) to an empty tenant row
     const bad = [
       [{ lang: 'fr' }, 'unknown lang'],
       [{ prompts: { nosuchprompt: 'x' } }, 'unknown prompt key'],
