@@ -28,6 +28,7 @@ import (
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/gateway/chat"
 	"github.com/kefu-im/kefu/gateway/demo"
+	"github.com/kefu-im/kefu/gateway/relay"
 	"github.com/kefu-im/kefu/gateway/sio"
 	"github.com/kefu-im/kefu/gateway/sitecache"
 	"github.com/kefu-im/kefu/gateway/web"
@@ -37,6 +38,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/emit"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/metrics"
+	"github.com/kefu-im/kefu/pkg/online"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 	"github.com/kefu-im/kefu/services/routing/router"
@@ -58,6 +60,10 @@ type bus struct {
 		command.Sender
 		command.Consumer
 	}
+	online interface {
+		chat.OnlineRegistry
+		api.OnlineVisitors
+	}
 	ping  func(context.Context) error
 	close func() error
 }
@@ -67,6 +73,7 @@ func newBus(cfg config.Gateway, log *slog.Logger) (bus, error) {
 		return bus{
 			broker:   broker.NewMemory(),
 			commands: command.NewMemory(),
+			online:   online.NewMemory(),
 			ping:     func(context.Context) error { return nil },
 			close:    func() error { return nil },
 		}, nil
@@ -81,8 +88,9 @@ func newBus(cfg config.Gateway, log *slog.Logger) (bus, error) {
 		commands: command.NewRedis(rdb, command.RedisOptions{
 			Consumer: fmt.Sprintf("%s-%d", cfg.NodeID, os.Getpid()), Logger: log,
 		}),
-		ping:  func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		close: rdb.Close,
+		online: online.NewRedis(rdb, ""),
+		ping:   func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		close:  rdb.Close,
 	}, nil
 }
 
@@ -148,17 +156,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	chatSvc := chat.New(chat.Deps{
 		Store: chatStore{st, sites}, Emit: emitter, Commands: b.commands, Signer: signer,
-		Auth: authSvc, NodeID: cfg.NodeID, Logger: log,
+		Auth: authSvc, Online: b.online, NodeID: cfg.NodeID, Logger: log,
 	})
 	defer chatSvc.Close()
 	chatSvc.Register(sockets)
+	if cfg.RelayBench {
+		relay.Register(sockets, emitter)
+	}
 
 	e := newEcho(cfg, log)
 	origins := &api.Origins{Sites: sites, Staff: append([]string{originOf(cfg.PublicURL)}, cfg.AllowedOrigins...)}
 	e.Use(origins.Middleware)
 	replies := api.NewReplies()
 	api.New(api.Deps{
-		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands, Replies: replies,
+		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands, Replies: replies, Online: b.online,
 		PublicURL: cfg.PublicURL, VisitorRate: cfg.VisitorRate, NodeID: cfg.NodeID, Logger: log,
 	}).Register(e)
 	e.Any("/socket.io/", echo.WrapHandler(sockets))
@@ -171,6 +182,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/demo/") })
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/metrics", echo.WrapHandler(reg.Handler()))
+	if cfg.RelayBench {
+		log.Warn("benchmark mode (KEFU_RELAY_BENCH): /relay namespace and /debug/pprof/ enabled; never use it in production")
+		e.GET("/debug/pprof/*", echo.WrapHandler(relay.Profiling()))
+	}
 	var draining atomic.Bool
 	e.GET("/readyz", func(c echo.Context) error {
 		if draining.Load() {
@@ -196,7 +211,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	signalled := ctx
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	errc := make(chan error, 6)
+	errc := make(chan error, 8)
 	workers := 0
 	start := func(name string, f func() error) {
 		workers++
@@ -221,6 +236,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		})
 	})
 	start("heartbeat", func() error { return chatSvc.RunHeartbeat(ctx) })
+	start("online visitors", func() error { return chatSvc.RunOnlineRefresh(ctx) })
 	if cfg.Routing == "embedded" {
 		routingMetrics := reg.Routing()
 		routingMetrics.Leading(true) // the only router there is

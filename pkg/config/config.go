@@ -35,6 +35,7 @@ type Gateway struct {
 	AgentGrace     time.Duration
 	VisitorGrace   time.Duration
 	DrainDelay     time.Duration
+	RelayBench     bool // benchmark mode: the /relay namespace and /debug/pprof/ (gateway/relay)
 	LogFormat      string
 	LogLevel       slog.Level
 }
@@ -216,6 +217,7 @@ func (g *Gateway) options() options {
 	o.add("agent-grace", "20s", agentGraceUsage, duration(&g.AgentGrace))
 	o.add("visitor-grace", "60s", visitorGraceUsage, duration(&g.VisitorGrace))
 	o.add("drain-delay", "5s", "on SIGTERM, how long /readyz fails before sockets are closed (so the load balancer stops sending new clients first); the gateway then exits within about 15 s more", duration(&g.DrainDelay))
+	o.add("relay-bench", "false", "benchmark mode, never in production: adds the /relay namespace (the load generator's like-for-like relay) and serves /debug/pprof/", boolean(&g.RelayBench))
 	o.add("log-format", "text", "log format: text or json", oneOf(&g.LogFormat, "text", "json"))
 	o.add("log-level", "info", "log level: debug, info, warn, error", level(&g.LogLevel))
 	return o
