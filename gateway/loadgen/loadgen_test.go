@@ -127,7 +127,13 @@ func relayCluster(t *testing.T) []string {
 	var wg sync.WaitGroup
 	var urls []string
 	for i := range 2 {
-		srv, err := sio.New(sio.Config{NodeID: fmt.Sprintf("n%d", i), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		// A short ping timeout: the library holds a polling POST that is in
+		// flight when its session closes until then, and the test server's
+		// Close waits for it.
+		srv, err := sio.New(sio.Config{
+			NodeID: fmt.Sprintf("n%d", i), PingInterval: time.Second, PingTimeout: 2 * time.Second,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -215,9 +215,9 @@ func table(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "| run | load | conns (failed) | delivered msg/s | p50 ms | p95 ms | p99 ms | round trip p99 ms | lost | errors | nodes' CPU % | nodes' CPU µs/msg | other CPU % | × throughput | × p99 |")
 		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, r := range load {
-			loadDesc := fmt.Sprintf("%d × %.0f/s", r.Flows, r.Rate)
+			loadDesc := fmt.Sprintf("%d flows, %.0f/s", r.Flows, r.Rate)
 			if r.Rate == 0 {
-				loadDesc = fmt.Sprintf("%d × closed loop", r.Flows)
+				loadDesc = fmt.Sprintf("%d flows, closed loop", r.Flows)
 			}
 			var cpu, other []string
 			var nodeCPU float64

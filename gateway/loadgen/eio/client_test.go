@@ -43,6 +43,12 @@ type echoArg struct {
 func startServer(t *testing.T, cfg sio.Config) *server {
 	t.Helper()
 	cfg.NodeID = "eio-test"
+	if cfg.PingInterval == 0 {
+		// A short ping timeout: the library holds a polling POST that is in
+		// flight when its session closes until then, and the test server's
+		// Close waits for it.
+		cfg.PingInterval, cfg.PingTimeout = time.Second, 2*time.Second
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := sio.New(cfg)
 	if err != nil {
