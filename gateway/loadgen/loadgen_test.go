@@ -7,18 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kefu-im/kefu/gateway/relay"
-	"github.com/kefu-im/kefu/gateway/sio"
-	"github.com/kefu-im/kefu/pkg/broker"
-	"github.com/kefu-im/kefu/pkg/emit"
+	"github.com/kefu-im/kefu/gateway/relay/relaytest"
 )
 
 func TestHistogram(t *testing.T) {
@@ -116,71 +112,11 @@ func TestReadProc(t *testing.T) {
 	}
 }
 
-// relayCluster is two in-process gateway nodes serving /relay through one
-// in-process broker (as gateway/main.go wires them), each with /metrics
-// absent and /debug/pprof/ present.
-func relayCluster(t *testing.T) []string {
-	t.Helper()
-	b := broker.NewMemory()
-	em := emit.New(b)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var urls []string
-	for i := range 2 {
-		// A short ping timeout: the library holds a polling POST that is in
-		// flight when its session closes until then, and the test server's
-		// Close waits for it.
-		srv, err := sio.New(sio.Config{
-			NodeID: fmt.Sprintf("n%d", i), PingInterval: time.Second, PingTimeout: 2 * time.Second,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		relay.Register(srv, em)
-		mux := http.NewServeMux()
-		mux.Handle("/socket.io/", srv)
-		mux.Handle("/debug/pprof/", relay.Profiling())
-		ts := httptest.NewServer(mux)
-		t.Cleanup(ts.Close)
-		urls = append(urls, ts.URL)
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			if err := srv.Run(ctx); err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			_ = b.Subscribe(ctx, func(m broker.Message) { srv.EmitLocal(m.Namespace, m.Room, m.Except, m.Event, m.Data) })
-		}()
-		for deadline := time.Now().Add(10 * time.Second); ; {
-			resp, err := http.Get(ts.URL + "/socket.io/?EIO=3&transport=polling&sid=probe")
-			if err == nil {
-				_ = resp.Body.Close()
-				if resp.StatusCode != http.StatusServiceUnavailable {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("server did not start")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-	})
-	return urls
-}
-
 // TestRelayRun drives a whole relay run, open and closed loop, over both
 // transports, against two in-process nodes: every message and reply sent in
 // the window arrives exactly once.
 func TestRelayRun(t *testing.T) {
-	urls := relayCluster(t)
+	urls := relaytest.Cluster(t, func(mux *http.ServeMux) { mux.Handle("/debug/pprof/", relay.Profiling()) })
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name string

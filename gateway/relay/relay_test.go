@@ -4,88 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kefu-im/kefu/gateway/loadgen/eio"
 	"github.com/kefu-im/kefu/gateway/relay"
-	"github.com/kefu-im/kefu/gateway/sio"
-	"github.com/kefu-im/kefu/pkg/broker"
-	"github.com/kefu-im/kefu/pkg/emit"
+	"github.com/kefu-im/kefu/gateway/relay/relaytest"
 	"github.com/kefu-im/kefu/pkg/protocol"
 )
 
 const wait = 10 * time.Second
-
-// cluster is two gateway nodes' Socket.IO servers sharing one in-process
-// broker, each delivering the broker's messages to its sockets as
-// gateway/main.go does.
-func cluster(t *testing.T) []string {
-	t.Helper()
-	b := broker.NewMemory()
-	em := emit.New(b)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var urls []string
-	for i := range 2 {
-		// A short ping timeout: the library holds a polling POST that is in
-		// flight when its session closes until then, and the test server's
-		// Close waits for it.
-		srv, err := sio.New(sio.Config{
-			NodeID: fmt.Sprintf("n%d", i), PingInterval: time.Second, PingTimeout: 2 * time.Second,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		relay.Register(srv, em)
-		mux := http.NewServeMux()
-		mux.Handle("/socket.io/", srv)
-		ts := httptest.NewServer(mux)
-		t.Cleanup(ts.Close) // after cancel and wg.Wait below (cleanups run last-in first-out)
-		urls = append(urls, ts.URL)
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			if err := srv.Run(ctx); err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			_ = b.Subscribe(ctx, func(m broker.Message) { srv.EmitLocal(m.Namespace, m.Room, m.Except, m.Event, m.Data) })
-		}()
-		waitRunning(t, ts.URL)
-	}
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-	})
-	return urls
-}
-
-func waitRunning(t *testing.T, base string) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		resp, err := http.Get(base + "/socket.io/?EIO=3&transport=polling&sid=probe")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode != http.StatusServiceUnavailable {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("server did not start")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 type client struct {
 	*eio.Client
@@ -136,7 +66,7 @@ func (c *client) next(t *testing.T) string {
 func TestRelayAcrossNodes(t *testing.T) {
 	for _, tr := range []string{eio.Websocket, eio.Polling} {
 		t.Run(tr, func(t *testing.T) {
-			urls := cluster(t)
+			urls := relaytest.Cluster(t, nil)
 			a := connect(t, urls[0], tr) // sender, node 0
 			b := connect(t, urls[1], tr) // receiver, node 1
 			c := connect(t, urls[0], tr) // receiver, node 0
@@ -181,7 +111,7 @@ func TestRelayAcrossNodes(t *testing.T) {
 }
 
 func TestRelayBadRequests(t *testing.T) {
-	urls := cluster(t)
+	urls := relaytest.Cluster(t, nil)
 	a := connect(t, urls[0], eio.Websocket)
 	for _, tc := range []struct {
 		event string

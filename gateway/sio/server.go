@@ -312,6 +312,10 @@ func (s *Server) Run(ctx context.Context) error {
 	return serveErr
 }
 
+// Started is closed once Run accepts requests (before that, requests are
+// answered 503).
+func (s *Server) Started() <-chan struct{} { return s.started }
+
 // shutdown stops accepting requests and closes every socket and transport.
 func (s *Server) shutdown() {
 	s.mu.Lock()

@@ -98,27 +98,12 @@ func startServer(t *testing.T, cfg sio.Config) *server {
 		})
 	}
 	t.Cleanup(s.stop)
-	waitRunning(t, ts.URL)
-	return s
-}
-
-// waitRunning waits until the server stops answering 503 (before Run).
-func waitRunning(t *testing.T, base string) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		resp, err := http.Get(base + "/socket.io/?EIO=3&transport=polling&sid=probe")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode != http.StatusServiceUnavailable {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("server did not start")
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-srv.Started():
+	case <-time.After(wait):
+		t.Fatal("server did not start")
 	}
+	return s
 }
 
 func httpClient(t *testing.T) *http.Client {
