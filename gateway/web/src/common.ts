@@ -249,6 +249,25 @@ export async function requestJSON<T>(method: string, url: string, body?: unknown
   return data as T;
 }
 
+// ---------------------------------------------------------------- visitor wire types
+
+/** A visitor identity from POST /im/{appid}/visitor. */
+export interface Identity {
+  userid: string;
+  sign: string;
+}
+
+/** The `status` event to a visitor. */
+export interface StatusEvent {
+  state?: string;
+  messageType?: string;
+  message?: string;
+  agentserviceid?: string;
+  agentno?: string;
+  nickName?: string;
+  num?: number;
+}
+
 // ---------------------------------------------------------------- chat log
 
 export type Side = "me" | "peer" | "system";

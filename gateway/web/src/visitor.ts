@@ -20,22 +20,9 @@ import {
   show,
   storageGet,
   storageSet,
+  Identity,
+  StatusEvent,
 } from "./common";
-
-interface Identity {
-  userid: string;
-  sign: string;
-}
-
-interface StatusEvent {
-  state?: string;
-  messageType?: string;
-  message?: string;
-  agentserviceid?: string;
-  agentno?: string;
-  nickName?: string;
-  num?: number;
-}
 
 const params = new URLSearchParams(location.search);
 const appid = params.get("appid") || "demo";

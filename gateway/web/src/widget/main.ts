@@ -19,6 +19,8 @@ import {
   emitAck,
   randomId,
   requestJSON,
+  Identity,
+  StatusEvent,
 } from "../common";
 import { ChatLog, Item } from "./chatlog";
 import { FieldName, SiteInfo, normalizeSite, textOn } from "./config";
@@ -31,21 +33,6 @@ import { Lang, Strings, pickLang, strings } from "./i18n";
 
 type Mode = "hidden" | "button" | "invite" | "open";
 type View = "chat" | "prechat" | "leave" | "leaveDone";
-
-interface Identity {
-  userid: string;
-  sign: string;
-}
-
-interface StatusEvent {
-  state?: string;
-  messageType?: string;
-  message?: string;
-  agentserviceid?: string;
-  agentno?: string;
-  nickName?: string;
-  num?: number;
-}
 
 interface InviteEvent {
   agentno?: string;
