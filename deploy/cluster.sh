@@ -52,25 +52,7 @@ MAX_GATEWAYS=16 # the LB_GW<i> slots of haproxy.cfg
 log() { echo "cluster: $*" >&2; }
 die() { echo "cluster: error: $*" >&2; exit 1; }
 
-alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
-pid_of() { [ -s "$1" ] && cat "$1" || true; }
-
-# free_port: as in deploy/testenv/servers.sh (a loopback port nobody listens
-# on, below the ephemeral range, not handed out earlier by this run).
-USED_PORTS=" "
-free_port() {
-	local p i
-	for i in $(seq 1 200); do
-		p=$((12000 + RANDOM % 20000))
-		case "$USED_PORTS" in *" $p "*) continue ;; esac
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			USED_PORTS="$USED_PORTS$p "
-			echo "$p"
-			return 0
-		fi
-	done
-	die "no free port found"
-}
+. "$ROOT/deploy/testenv/lib.sh"
 
 # random_string N: N hex characters.
 random_string() { od -An -tx1 -N $((($1 + 1) / 2)) /dev/urandom | tr -d ' \n' | cut -c "1-$1"; }
