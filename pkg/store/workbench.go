@@ -48,15 +48,30 @@ func (s *Store) ReadSeqs(ctx context.Context, agentID string, sessionIDs []strin
 }
 
 // CountVisitorMessagesAfter counts, per session, the visitor's messages
-// with seq above the given one: the unread.
+// with seq above the given one: the unread. One query for all of them.
 func (s *Store) CountVisitorMessagesAfter(ctx context.Context, after map[string]int64) (map[string]int, error) {
 	out := make(map[string]int, len(after))
+	if len(after) == 0 {
+		return out, nil
+	}
+	conds := make([]string, 0, len(after))
+	args := make([]any, 0, 2*len(after))
 	for id, seq := range after {
-		var n int64
-		if err := s.db.WithContext(ctx).Model(&Message{}).Where("agentserviceid = ? AND seq > ? AND calltype = ?", id, seq, "in").Count(&n).Error; err != nil {
-			return nil, fmt.Errorf("store: unread of %s: %w", id, err)
-		}
-		out[id] = int(n)
+		out[id] = 0
+		conds = append(conds, "(agentserviceid = ? AND seq > ?)")
+		args = append(args, id, seq)
+	}
+	var rows []struct {
+		SessionID string `gorm:"column:agentserviceid"`
+		N         int    `gorm:"column:n"`
+	}
+	err := s.db.WithContext(ctx).Model(&Message{}).Select("agentserviceid, COUNT(*) AS n").
+		Where("calltype = ?", "in").Where("("+strings.Join(conds, " OR ")+")", args...).Group("agentserviceid").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unread: %w", err)
+	}
+	for _, r := range rows {
+		out[r.SessionID] = r.N
 	}
 	return out, nil
 }
