@@ -179,6 +179,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		web.ServeFile(c.Response(), c.Request(), "admin.html", "")
 		return nil
 	})
+	e.GET("/agent/", func(c echo.Context) error {
+		web.ServeFile(c.Response(), c.Request(), "workbench.html", "")
+		return nil
+	})
+	e.GET("/agent", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/agent/") })
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/demo/") })
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/metrics", echo.WrapHandler(reg.Handler()))
@@ -252,7 +257,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	})
 
 	log.Info("gateway listening", "addr", ln.Addr().String(), "routing", cfg.Routing, "cluster", cfg.Cluster())
-	fmt.Fprintf(stdout, "Kefu is running.\n  Visitor demo: %s/demo/visitor.html\n  Agent demo:   %s/demo/agent.html\n", cfg.PublicURL, cfg.PublicURL)
+	fmt.Fprintf(stdout, "Kefu is running.\n  Agent workbench: %[1]s/agent/\n  Site admin:      %[1]s/admin/\n  Visitor demo:    %[1]s/demo/visitor.html\n", cfg.PublicURL)
 	if !web.Built() {
 		fmt.Fprintln(stdout, "  (front-end assets are not built yet: run `make run`)")
 	}
