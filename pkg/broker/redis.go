@@ -51,6 +51,7 @@ type Redis struct {
 	// connection with a PING; a server that vanished without closing the
 	// TCP connection is noticed after at most twice this.
 	pingEvery time.Duration
+	pub       publisher
 }
 
 var _ Broker = (*Redis)(nil)
@@ -76,6 +77,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 		log:       opts.Logger.With("component", "broker"),
 		channels:  channels,
 		pingEvery: defaultPingEvery,
+		pub:       publisher{client: client, slots: make(chan struct{}, maxQueued)},
 	}
 }
 
@@ -89,37 +91,46 @@ func (b *Redis) channel(namespace, room string) string {
 }
 
 // Publish sends msg to every subscribed node. A nil error means Redis
-// accepted the message; an error usually means it did not, but if the
-// connection broke after Redis received it, nodes may still get it.
+// accepted the message. An error means it did not, except when ctx ended or
+// the connection broke after the message was written: then nodes may still
+// get it.
+//
+// Concurrent calls share round trips: see publisher.
 func (b *Redis) Publish(ctx context.Context, msg Message) error {
-	payload, err := json.Marshal(msg)
-	if err != nil {
-		return fmt.Errorf("broker: encode message: %w", err)
-	}
-	ch := b.channel(msg.Namespace, msg.Room)
-	if err := b.client.Publish(ctx, ch, payload).Err(); err != nil {
-		return fmt.Errorf("broker: publish to %s: %w", ch, err)
-	}
-	return nil
+	return b.PublishMany(ctx, []Message{msg})
 }
 
-// PublishMany sends msgs in one pipeline: Redis runs a connection's
-// commands in order, so the order of Publish holds.
+// PublishMany sends msgs consecutively in one pipeline: Redis runs a
+// connection's commands in order, so the order of Publish holds.
 func (b *Redis) PublishMany(ctx context.Context, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	pipe := b.client.Pipeline()
-	for _, msg := range msgs {
+	p := &publication{
+		channels: make([]string, len(msgs)),
+		payloads: make([][]byte, len(msgs)),
+		done:     make(chan error, 1),
+	}
+	for i, msg := range msgs {
 		payload, err := json.Marshal(msg)
 		if err != nil {
 			return fmt.Errorf("broker: encode message: %w", err)
 		}
-		pipe.Publish(ctx, b.channel(msg.Namespace, msg.Room), payload)
+		p.channels[i], p.payloads[i] = b.channel(msg.Namespace, msg.Room), payload
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if err := b.pub.publish(ctx, p); err != nil {
+		if len(msgs) == 1 {
+			return fmt.Errorf("broker: publish to %s: %w", p.channels[0], err)
+		}
 		return fmt.Errorf("broker: publish %d messages: %w", len(msgs), err)
 	}
+	return nil
+}
+
+// Close waits for publications in flight and makes later ones fail. It does
+// not close the Redis client, and Subscribe calls end with their contexts.
+func (b *Redis) Close() error {
+	b.pub.close()
 	return nil
 }
 
