@@ -9,6 +9,7 @@ require (
 	github.com/googollee/go-socket.io v1.8.0-rc.1
 	github.com/gorilla/websocket v1.5.0
 	github.com/labstack/echo/v4 v4.16.0
+	github.com/oschwald/maxminddb-golang/v2 v2.9.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	golang.org/x/crypto v0.58.0
