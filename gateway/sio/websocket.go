@@ -35,6 +35,11 @@ const (
 	// the client discard data it has received but not yet read — such as
 	// the `refused` packet we just sent. The close handshake avoids that.
 	closeGrace = 2 * time.Second
+	// wsReadBuffer is each connection's own read buffer. Left at zero,
+	// gorilla would keep the HTTP server's 4 KiB reader for the connection's
+	// life; an idle connection needs only enough for a ping, and larger
+	// frames are read through it in pieces.
+	wsReadBuffer = 1024
 )
 
 var errServerOnly = errors.New("sio: transport is server-only")
@@ -56,7 +61,12 @@ func newWSTransport(srv *Server, maxPacket int) *wsTransport {
 			// The caller's HTTP middleware checked the Origin before the
 			// request reached us; checking again here would need a second
 			// copy of that policy.
-			CheckOrigin: func(*http.Request) bool { return true },
+			CheckOrigin:    func(*http.Request) bool { return true },
+			ReadBufferSize: wsReadBuffer,
+			// Write buffers are needed only while a frame is written; pooled,
+			// an idle connection holds none (otherwise it would keep the HTTP
+			// server's 4 KiB writer).
+			WriteBufferPool: &sync.Pool{},
 		},
 		readLimit: int64(maxPacket) + wsHeaderSlack,
 	}
@@ -117,11 +127,14 @@ type wsConn struct {
 	wlock         chan struct{}
 	writeDeadline atomic.Value // time.Time, applied when a writer starts
 
-	closed      chan struct{} // closed by Close; ServeHTTP waits on it
 	closeOnce   sync.Once
 	isClosed    atomic.Bool
 	readFailed  atomic.Bool
 	readLimited atomic.Bool // the client exceeded the read limit
+
+	// frame reads the current incoming frame. One per connection, reused:
+	// gorilla invalidates a frame's reader when the next one is taken.
+	frame wsReader
 
 	hardMu    sync.Mutex
 	hardDone  bool
@@ -135,7 +148,6 @@ func newWSConn(srv *Server, wr *wire, ws *websocket.Conn, r *http.Request) *wsCo
 		ws:     ws,
 		url:    *r.URL,
 		header: r.Header.Clone(),
-		closed: make(chan struct{}),
 		wlock:  make(chan struct{}, 1),
 	}
 	c.writeDeadline.Store(time.Time{})
@@ -162,7 +174,8 @@ func (f wsFrames) NextReader() (frame.Type, io.ReadCloser, error) {
 	}
 	// gorilla discards an unread remainder on the next NextReader, so Close
 	// has nothing to do; read errors (e.g. the read limit) are noted.
-	return ft, wsReader{c: c, r: r}, nil
+	c.frame = wsReader{c: c, r: r}
+	return ft, &c.frame, nil
 }
 
 func (f wsFrames) NextWriter(ft frame.Type) (io.WriteCloser, error) {
@@ -187,20 +200,62 @@ func (f wsFrames) NextWriter(ft frame.Type) (io.WriteCloser, error) {
 	return &wsWriter{w: w, c: c}, nil
 }
 
+// wsReader reads one frame. It is an io.ByteScanner so that the library's
+// packet parser reads through it directly: for any other reader it allocates
+// a 4 KiB bufio.Reader per packet, and keeps the last one while idle.
 type wsReader struct {
-	c *wsConn
-	r io.Reader
+	c        *wsConn
+	r        io.Reader
+	last     byte
+	unread   bool // last is to be read again
+	consumed bool // last holds a byte read
 }
 
-func (r wsReader) Read(p []byte) (int, error) {
+func (r *wsReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if r.unread {
+		r.unread = false
+		p[0] = r.last
+		return 1, nil
+	}
 	n, err := r.r.Read(p)
+	if n > 0 {
+		r.last, r.consumed = p[n-1], true
+	}
 	if err != nil && err != io.EOF {
 		r.c.readError(err)
 	}
 	return n, err
 }
 
-func (r wsReader) Close() error { return nil }
+// ReadByte implements io.ByteReader.
+func (r *wsReader) ReadByte() (byte, error) {
+	var b [1]byte
+	for {
+		n, err := r.Read(b[:])
+		if n == 1 {
+			return b[0], nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+// UnreadByte implements io.ByteScanner: the last byte read is read again.
+func (r *wsReader) UnreadByte() error {
+	if r.unread || !r.consumed {
+		return errNoUnread
+	}
+	r.unread = true
+	return nil
+}
+
+var errNoUnread = errors.New("sio: UnreadByte without a byte read")
+
+func (r *wsReader) Close() error { return nil }
 
 type wsWriter struct {
 	w    io.WriteCloser
@@ -294,11 +349,11 @@ func (c *wsConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// ServeHTTP blocks until the connection is closed: the library returns from
-// the upgrade request only when this does.
-func (c *wsConn) ServeHTTP(http.ResponseWriter, *http.Request) {
-	<-c.closed
-}
+// ServeHTTP implements the handler the library calls after the upgrade; it
+// returns at once. The connection was hijacked, so the request's goroutine
+// has nothing left to do, and waiting here would keep its stack and the HTTP
+// server's buffers alive for as long as the connection.
+func (c *wsConn) ServeHTTP(http.ResponseWriter, *http.Request) {}
 
 // Close implements transport.Conn. It never blocks for long: if a writer is
 // still stuck after closeLockWait, the client stopped reading and we drop
@@ -307,7 +362,6 @@ func (c *wsConn) ServeHTTP(http.ResponseWriter, *http.Request) {
 func (c *wsConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.isClosed.Store(true)
-		close(c.closed)
 		c.wire.connClosed(c)
 
 		if c.readFailed.Load() && !c.readLimited.Load() {

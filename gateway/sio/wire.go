@@ -372,6 +372,29 @@ func (o *observedWriter) Write(p []byte) (int, error) {
 	return o.WriteCloser.Write(p)
 }
 
+// ReadFrom makes io.Copy write through a small buffer: the library answers
+// every ping by io.Copy into this writer, and io.Copy's own 32 KiB buffer
+// per ping was most of an idle connection's garbage.
+func (o *observedWriter) ReadFrom(r io.Reader) (int64, error) {
+	var buf [128]byte
+	var total int64
+	for {
+		n, err := r.Read(buf[:])
+		if n > 0 {
+			if _, werr := o.Write(buf[:n]); werr != nil {
+				return total, werr
+			}
+			total += int64(n)
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
 func (o *observedWriter) Close() error {
 	if o.closed {
 		return nil
