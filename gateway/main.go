@@ -36,6 +36,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/config"
 	"github.com/kefu-im/kefu/pkg/emit"
+	"github.com/kefu-im/kefu/pkg/geoip"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/metrics"
 	"github.com/kefu-im/kefu/pkg/online"
@@ -164,12 +165,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		relay.Register(sockets, emitter)
 	}
 
+	var locator api.Locator
+	if cfg.GeoIPDB != "" {
+		// Set but unreadable is a mistake to fix, not a reason to run
+		// quietly without the locations the operator asked for.
+		geo, err := geoip.Open(cfg.GeoIPDB)
+		if err != nil {
+			return fmt.Errorf("KEFU_GEOIP_DB: %w", err)
+		}
+		defer geo.Close()
+		locator = geo
+		log.Info("geoip database", "type", geo.Type(), "built", geo.Built().UTC().Format(time.DateOnly))
+	}
+
 	e := newEcho(cfg, log)
 	origins := &api.Origins{Sites: sites, Staff: append([]string{originOf(cfg.PublicURL)}, cfg.AllowedOrigins...)}
 	e.Use(origins.Middleware)
 	replies := api.NewReplies()
 	api.New(api.Deps{
-		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands, Replies: replies, Online: b.online,
+		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands, Replies: replies, Online: b.online, Locator: locator,
 		PublicURL: cfg.PublicURL, VisitorRate: cfg.VisitorRate, NodeID: cfg.NodeID, Logger: log,
 	}).Register(e)
 	e.Any("/socket.io/", echo.WrapHandler(sockets))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/geoip"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/online"
 	"github.com/kefu-im/kefu/pkg/prompt"
@@ -105,6 +107,11 @@ type OnlineVisitors interface {
 	List(ctx context.Context, orgi string) ([]online.Visitor, error)
 }
 
+// Locator says where an IP address is (pkg/geoip); none: no locations.
+type Locator interface {
+	Lookup(ip netip.Addr) (geoip.Location, bool)
+}
+
 // Deps are the API's collaborators.
 type Deps struct {
 	Store       Store
@@ -116,6 +123,7 @@ type Deps struct {
 	Commands    command.Sender
 	Replies     *Replies // answers of the routing service to this node's commands
 	Online      OnlineVisitors
+	Locator     Locator // nil: the visitor panel has no location
 	PublicURL   string
 	VisitorRate int // identities per IP per minute
 	NodeID      string

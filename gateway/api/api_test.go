@@ -37,7 +37,7 @@ type env struct {
 
 const password = "demo-pass"
 
-func newEnv(t *testing.T, visitorRate int) *env {
+func newEnv(t *testing.T, visitorRate int, with ...func(*Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.SQLite(t)
@@ -60,10 +60,14 @@ func newEnv(t *testing.T, visitorRate int) *env {
 	e := echo.New()
 	e.HTTPErrorHandler = ErrorHandler(log)
 	e.Use((&Origins{Sites: sites, Staff: []string{"https://admin.example"}}).Middleware)
-	New(Deps{
+	deps := Deps{
 		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emit.New(broker.NewMemory()),
 		Commands: cmds, Replies: replies, Online: online.NewMemory(), PublicURL: "https://kefu.example", VisitorRate: visitorRate, NodeID: "n1", Logger: log,
-	}).Register(e)
+	}
+	for _, f := range with {
+		f(&deps)
+	}
+	New(deps).Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, st: st, signer: signer, cmds: cmds, replies: replies}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/pkg/geoip"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -129,7 +131,26 @@ func (a *API) visitorPanel(c echo.Context) error {
 		"trail": trail, "sessions": sessions, "tags": nonNil(tags), "summary": sess.ServiceSummary,
 		"contact": map[string]string{"name": sess.Name, "phone": sess.Phone, "email": sess.Email},
 	}
+	if loc, ok := a.locate(sess.IP); ok {
+		out["location"] = loc
+	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// locate looks up a session's stored IP: the visitor socket's remote
+// address, "host:port", or a bare address.
+func (a *API) locate(ip string) (geoip.Location, bool) {
+	if a.Locator == nil {
+		return geoip.Location{}, false
+	}
+	if ap, err := netip.ParseAddrPort(ip); err == nil {
+		return a.Locator.Lookup(ap.Addr())
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return geoip.Location{}, false
+	}
+	return a.Locator.Lookup(addr)
 }
 
 type tagRequest struct {

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/kefu-im/kefu/gateway/demo"
+	"github.com/kefu-im/kefu/pkg/geoip"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -142,5 +144,42 @@ func TestChangeOwnPassword(t *testing.T) {
 	var out map[string]any
 	if r := e.do("POST", "/api/v1/auth/login", "", "", map[string]string{"username": "agent", "password": "brand-new-pass"}, &out); r.StatusCode != 200 {
 		t.Fatalf("login with the new password: %d", r.StatusCode)
+	}
+}
+
+func TestVisitorPanelLocation(t *testing.T) {
+	geo, err := geoip.Open("../../pkg/geoip/testdata/test-city.mmdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { geo.Close() })
+	located := newEnv(t, 30, func(d *Deps) { d.Locator = geo })
+	plain := newEnv(t, 30)
+	tokens := map[*env]string{located: located.login("admin"), plain: plain.login("admin")}
+	london := map[string]any{"country": "United Kingdom", "countrycode": "GB", "region": "England", "city": "London"}
+	for _, c := range []struct {
+		env  *env
+		ip   string
+		want map[string]any // nil: no location
+	}{
+		{located, "81.2.69.160:50123", london}, // as the visitor socket stores it
+		{located, "81.2.69.160", london},
+		{located, "[::1]:40000", map[string]any{"country": "Testland", "countrycode": "XT", "region": "Loopback", "city": "Localhost"}},
+		{located, "10.0.0.7:50123", nil}, // not in the database
+		{located, "", nil},
+		{plain, "81.2.69.160:50123", nil}, // no database configured
+	} {
+		sess := store.Session{Orgi: demo.Tenant, AppID: demo.AppID, UserID: store.NewID(), IP: c.ip}
+		if err := c.env.st.CreateSession(t.Context(), &sess); err != nil {
+			t.Fatal(err)
+		}
+		var panel map[string]any
+		if r := c.env.do("GET", "/api/v1/sessions/"+sess.ID+"/visitor", tokens[c.env], "", nil, &panel); r.StatusCode != 200 {
+			t.Fatalf("%s: %d", c.ip, r.StatusCode)
+		}
+		got, present := panel["location"]
+		if c.want == nil && present || c.want != nil && !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s (database %v): location %v, want %v", c.ip, c.env == located, got, c.want)
+		}
 	}
 }

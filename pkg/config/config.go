@@ -31,7 +31,8 @@ type Gateway struct {
 	DemoPassword   string
 	AllowedOrigins []string
 	TrustProxy     bool
-	VisitorRate    int // identities issued per IP per minute
+	VisitorRate    int    // identities issued per IP per minute
+	GeoIPDB        string // MaxMind-format database for visitor locations; empty: none
 	AgentGrace     time.Duration
 	VisitorGrace   time.Duration
 	DrainDelay     time.Duration
@@ -214,6 +215,7 @@ func (g *Gateway) options() options {
 	o.add("allowed-origins", "", "extra origins (comma-separated) allowed to use the agent API and namespace, besides the public URL's", list(&g.AllowedOrigins))
 	o.add("trust-proxy", "false", "take the client IP from X-Forwarded-For (only behind a load balancer you run)", boolean(&g.TrustProxy))
 	o.add("visitor-rate", "30", "visitor identities issued per client IP per minute", integer(&g.VisitorRate))
+	o.add("geoip-db", "", "MaxMind-format database file (GeoLite2-City, GeoIP2-City or -Country) giving the visitor panel a location; empty: no location", str(&g.GeoIPDB))
 	o.add("agent-grace", "20s", agentGraceUsage, duration(&g.AgentGrace))
 	o.add("visitor-grace", "60s", visitorGraceUsage, duration(&g.VisitorGrace))
 	o.add("drain-delay", "5s", "on SIGTERM, how long /readyz fails before sockets are closed (so the load balancer stops sending new clients first); the gateway then exits within about 15 s more", duration(&g.DrainDelay))
