@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -112,7 +111,7 @@ func (b *Redis) PublishMany(ctx context.Context, msgs []Message) error {
 		done:     make(chan error, 1),
 	}
 	for i, msg := range msgs {
-		payload, err := json.Marshal(msg)
+		payload, err := encodeMessage(msg)
 		if err != nil {
 			return fmt.Errorf("broker: encode message: %w", err)
 		}
@@ -225,8 +224,8 @@ func (b *Redis) session(ctx context.Context, deliver func(Message), resumed bool
 }
 
 func (b *Redis) deliver(ctx context.Context, m *redis.Message, deliver func(Message)) {
-	var msg Message
-	if err := json.Unmarshal([]byte(m.Payload), &msg); err != nil {
+	msg, err := decodeMessage(m.Payload)
+	if err != nil {
 		b.log.WarnContext(ctx, "dropping malformed message",
 			"channel", m.Channel, "size", len(m.Payload), "err", err)
 		return
