@@ -21,6 +21,7 @@ await build({
     loader: "src/loader.ts",
     widget: "src/widget/main.ts",
     admin: "src/admin/main.ts",
+    workbench: "src/workbench/main.ts",
   },
   outdir: dist,
   bundle: true,

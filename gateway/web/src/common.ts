@@ -302,6 +302,8 @@ export interface ChatLogOptions {
   onRetry(entry: Entry): void;
   /** Called when a hole in a session's seq numbers has lasted over 1 s; `after` is the last seq before it. */
   onGap?(sid: string, after: number): void;
+  /** Draws an entry into its (emptied) node instead of the plain default bubble. */
+  draw?(entry: Entry, li: HTMLLIElement): void;
 }
 
 interface SessionSeqs {
@@ -506,6 +508,7 @@ export class ChatLog {
     e.node = li;
     li.className = `msg ${e.side} ${e.state}`;
     li.textContent = "";
+    if (this.opts.draw) return this.opts.draw(e, li);
     const bubble = el("div", "bubble");
     if (e.side !== "system" && e.who) bubble.appendChild(el("span", "who", e.who));
     const body = el("p", "text");

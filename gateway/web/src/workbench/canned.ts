@@ -1,0 +1,247 @@
+// Canned replies: the `#` search in the composer (type #word, pick with the arrow keys and
+// Enter, or click) and the side panel that lists them by category with create, edit, delete.
+// Tenant-wide replies are managed by supervisors and admins; everyone manages their own.
+
+import { $, errorText } from "../common";
+import { h } from "../widget/dom";
+import { App, field, modal, str } from "./ui";
+
+interface Canned {
+  id: string;
+  category: string;
+  title: string;
+  content: string;
+  scope: "tenant" | "private";
+}
+
+export interface CannedSuggest {
+  /** The composer's text changed: show or hide suggestions. */
+  update(): void;
+  /** A key in the composer; true when the suggestions used it. */
+  onKey(ev: KeyboardEvent): boolean;
+  close(): void;
+}
+
+const HASH = /(^|\s)#([^\s#]*)$/;
+
+export function createCanned(app: App, text: HTMLTextAreaElement): CannedSuggest {
+  const box = $<HTMLUListElement>("canned-suggest");
+  const panel = $("canned-panel");
+  const t = () => app.t();
+  let items: Canned[] = [];
+  let active = 0;
+  let query: string | null = null;
+  let seq = 0;
+
+  // ------------------------------------------------------------ the # search
+
+  /** The #word being typed before the caret, if any. */
+  function hashWord(): { start: number; word: string } | null {
+    const caret = text.selectionStart ?? text.value.length;
+    const m = HASH.exec(text.value.slice(0, caret));
+    if (!m) return null;
+    return { start: caret - m[2].length - 1, word: m[2] };
+  }
+
+  async function update(): Promise<void> {
+    const hw = hashWord();
+    if (!hw) return close();
+    if (hw.word === query) return;
+    query = hw.word;
+    const mine = ++seq;
+    try {
+      const rs = await app.api<Canned[]>("GET", "/canned?q=" + encodeURIComponent(hw.word));
+      if (mine !== seq) return; // a later keystroke asked again
+      items = (Array.isArray(rs) ? rs : []).slice(0, 8);
+      active = 0;
+      render();
+    } catch {
+      close();
+    }
+  }
+
+  function render(): void {
+    box.textContent = "";
+    if (items.length === 0) {
+      box.appendChild(h("li", { class: "suggest-empty", text: t().cannedNone }));
+    }
+    items.forEach((r, i) => {
+      const li = h("li", { role: "option", class: "suggest-item" + (i === active ? " active" : ""), "aria-selected": String(i === active), "data-id": r.id });
+      li.appendChild(h("strong", { text: str(r.title) }));
+      li.appendChild(h("span", { class: "muted", text: " " + str(r.content) }));
+      li.addEventListener("mousedown", (ev) => {
+        ev.preventDefault(); // keep the focus in the composer
+        pick(r);
+      });
+      box.appendChild(li);
+    });
+    box.hidden = false;
+  }
+
+  function pick(r: Canned): void {
+    const hw = hashWord();
+    const caret = text.selectionStart ?? text.value.length;
+    if (hw) {
+      text.value = text.value.slice(0, hw.start) + r.content + text.value.slice(caret);
+      const at = hw.start + r.content.length;
+      text.setSelectionRange(at, at);
+    } else {
+      insert(r.content);
+    }
+    close();
+    text.focus();
+    text.dispatchEvent(new Event("input"));
+  }
+
+  function insert(content: string): void {
+    const a = text.selectionStart ?? text.value.length;
+    const b = text.selectionEnd ?? a;
+    text.value = text.value.slice(0, a) + content + text.value.slice(b);
+    text.setSelectionRange(a + content.length, a + content.length);
+  }
+
+  function close(): void {
+    seq++;
+    query = null;
+    items = [];
+    box.hidden = true;
+    box.textContent = "";
+  }
+
+  function onKey(ev: KeyboardEvent): boolean {
+    if (box.hidden || items.length === 0) {
+      if (!box.hidden && ev.key === "Escape") {
+        close();
+        return true;
+      }
+      return false;
+    }
+    switch (ev.key) {
+      case "ArrowDown":
+        active = (active + 1) % items.length;
+        break;
+      case "ArrowUp":
+        active = (active + items.length - 1) % items.length;
+        break;
+      case "Enter":
+      case "Tab":
+        pick(items[active]);
+        break;
+      case "Escape":
+        close();
+        break;
+      default:
+        return false;
+    }
+    ev.preventDefault();
+    if (!box.hidden) render();
+    return true;
+  }
+
+  text.addEventListener("blur", () => window.setTimeout(close, 150));
+
+  // ------------------------------------------------------------ the side panel
+
+  const search = h("input", { type: "search", id: "canned-search", placeholder: t().cannedSearch, "aria-label": t().cannedSearch });
+  const newButton = h("button", { type: "button", id: "canned-new", class: "primary small", text: t().cannedNew });
+  const listBox = h("div", { class: "canned-list", id: "canned-list" });
+  panel.append(h("div", { class: "canned-tools" }, search, newButton), listBox);
+  let searchTimer: number | undefined;
+  search.addEventListener("input", () => {
+    if (searchTimer !== undefined) clearTimeout(searchTimer);
+    searchTimer = window.setTimeout(() => void load(), 200);
+  });
+  newButton.addEventListener("click", () => edit(null));
+
+  async function load(): Promise<void> {
+    try {
+      const rs = await app.api<Canned[]>("GET", "/canned?q=" + encodeURIComponent(search.value.trim()));
+      draw(Array.isArray(rs) ? rs : []);
+    } catch (e) {
+      listBox.textContent = "";
+      listBox.appendChild(h("p", { class: "error", text: t().error(t().errLoad) + errorText(e) }));
+    }
+  }
+
+  function draw(rs: Canned[]): void {
+    listBox.textContent = "";
+    if (rs.length === 0) {
+      listBox.appendChild(h("p", { class: "empty", text: t().cannedNone }));
+      return;
+    }
+    const groups = new Map<string, Canned[]>();
+    for (const r of rs) {
+      const k = str(r.category) || t().uncategorised;
+      groups.set(k, (groups.get(k) || []).concat(r));
+    }
+    for (const [cat, group] of Array.from(groups.entries()).sort((a, b) => a[0].localeCompare(b[0]))) {
+      const sec = h("section", { class: "canned-group" }, h("h3", { text: cat }));
+      for (const r of group) {
+        const mayEdit = r.scope === "private" || app.isStaff();
+        const card = h("article", { class: "canned-item", "data-id": r.id });
+        card.appendChild(h("div", { class: "canned-title" },
+          h("strong", { text: str(r.title) }),
+          h("span", { class: "scope " + r.scope, text: r.scope === "private" ? t().scopePrivate : t().scopeTenant })));
+        card.appendChild(h("p", { class: "canned-content", text: str(r.content) }));
+        const bar = h("div", { class: "canned-bar" });
+        const ins = h("button", { type: "button", class: "link", text: t().cannedInsert });
+        ins.addEventListener("click", () => {
+          if (text.closest("form")?.hidden) return;
+          insert(r.content);
+          text.focus();
+        });
+        bar.appendChild(ins);
+        if (mayEdit) {
+          const ed = h("button", { type: "button", class: "link", text: t().cannedEdit });
+          ed.addEventListener("click", () => edit(r));
+          const del = h("button", { type: "button", class: "link danger", text: t().cannedDelete });
+          del.addEventListener("click", () => void remove(r));
+          bar.append(ed, del);
+        }
+        card.appendChild(bar);
+        sec.appendChild(card);
+      }
+      listBox.appendChild(sec);
+    }
+  }
+
+  function edit(r: Canned | null): void {
+    const category = h("input", { id: "canned-category", maxlength: "64", value: r ? r.category : "" });
+    const title = h("input", { id: "canned-title", maxlength: "128", required: true, value: r ? r.title : "" });
+    const content = h("textarea", { id: "canned-content", rows: "5", maxlength: "2000", required: true });
+    content.value = r ? r.content : "";
+    const scope = h("select", { id: "canned-scope" }, h("option", { value: "private", text: t().scopePrivate }));
+    if (app.isStaff()) scope.appendChild(h("option", { value: "tenant", text: t().scopeTenant }));
+    scope.value = r ? r.scope : "private";
+    modal({
+      id: "canned-dialog",
+      title: r ? t().cannedEdit : t().cannedNew,
+      t: t(),
+      submit: t().save,
+      body: [field(t().category, category), field(t().replyTitle, title), field(t().content, content), field(t().scope, scope)],
+      onSubmit: async () => {
+        const body = { category: category.value, title: title.value, content: content.value, scope: scope.value };
+        await app.api(r ? "PUT" : "POST", r ? "/canned/" + encodeURIComponent(r.id) : "/canned", body);
+        await load();
+        return true;
+      },
+    });
+  }
+
+  async function remove(r: Canned): Promise<void> {
+    if (!window.confirm(t().cannedDeleteConfirm)) return;
+    try {
+      await app.api("DELETE", "/canned/" + encodeURIComponent(r.id));
+      await load();
+    } catch (e) {
+      app.toast(t().error(t().errSave) + errorText(e), true);
+    }
+  }
+
+  // Loaded when the panel is first shown, and again on every show.
+  new MutationObserver(() => {
+    if (!panel.hidden) void load();
+  }).observe(panel, { attributes: true, attributeFilter: ["hidden"] });
+
+  return { update: () => void update(), onKey, close };
+}
