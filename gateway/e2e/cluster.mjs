@@ -14,6 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
 const execFileP = promisify(execFile);
@@ -22,6 +23,10 @@ export const DEMO_PASSWORD = 'e2e-demo-pass-0123';
 export const SECRET = 'e2e-visitor-signing-secret-0123456789abcdef';
 
 const E = process.env;
+
+// The geoip package's test database: it puts 127.0.0.0/8, where every test
+// visitor comes from, in "Testland", so visitor panels have a location.
+const GEOIP_DB = fileURLToPath(new URL('../../pkg/geoip/testdata/test-city.mmdb', import.meta.url));
 
 /** Why the e2e suite cannot run here, or null when it can. */
 export function missingEnv() {
@@ -255,6 +260,7 @@ export class Cluster {
         KEFU_PUBLIC_URL: url,
         KEFU_VISITOR_RATE: '10000', // every test visitor comes from 127.0.0.1
         KEFU_DRAIN_DELAY: '100ms', // nothing balances these: no need to wait for a balancer on stop
+        KEFU_GEOIP_DB: GEOIP_DB,
       });
       this.gw.push({ id, port, url, proc });
     }

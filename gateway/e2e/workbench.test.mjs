@@ -1,6 +1,7 @@
 // The workbench's server side across nodes: agents' IM (1:1, groups, every
 // tab, resends, presence), read marks kept in step across an agent's tabs,
-// the online-visitor list for invites, and the leave-message notice.
+// the visitor panel's location, the online-visitor list for invites, and the
+// leave-message notice.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -107,6 +108,19 @@ describe('workbench: agents\' IM, read marks, online visitors, leave-message not
     assert.deepEqual(read, { agentserviceid: sid, readseq: 2, unread: 0 }, 'read answer');
     const ev = await tab2.waitFor('read', (r) => r && r.agentserviceid === sid, { after: mark, what: 'read on the other tab' });
     assert.deepEqual(ev, read, 'the other tab hears the same');
+  }));
+
+  test('visitor panel: the location from the gateways\' GeoIP database (the test one puts 127.0.0.1 in Testland)', run(async () => {
+    const a = await createAgent(gw1, admin.token);
+    a.socket = connectAgent(gw1, a.token, { label: 'agent@gw1' });
+    await a.socket.connected();
+    await setStatus(gw1, a.token, { status: 'ready' });
+    const ident = await newVisitor(gw1);
+    const v = connectVisitor(gw1, ident, { label: 'visitor' });
+    await v.connected();
+    const { sid } = await openChat(v, ident, a, { name: 'Located' });
+    const panel = expectStatus(await http(gw2, 'GET', `/api/v1/sessions/${sid}/visitor`, { token: a.token }), 200, 'visitor panel');
+    assert.deepEqual(panel.location, { country: 'Testland', countrycode: 'XT', region: 'Loopback', city: 'Localhost' }, brief(panel));
   }));
 
   test('online visitors: a visitor with the widget open on one node is listed on the other, with its page; gone when it leaves', run(async () => {
