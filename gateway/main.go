@@ -102,6 +102,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := config.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel).With("node", cfg.NodeID)
 
+	var locator api.Locator
+	if cfg.GeoIPDB != "" {
+		// Set but unreadable is a mistake to fix, not a reason to run
+		// quietly without the locations the operator asked for.
+		geo, err := geoip.Open(cfg.GeoIPDB)
+		if err != nil {
+			return fmt.Errorf("KEFU_GEOIP_DB: %w", err)
+		}
+		defer geo.Close()
+		locator = geo
+		log.Info("geoip database", "type", geo.Type(), "built", geo.Built().UTC().Format(time.DateOnly))
+	}
+
 	reg := metrics.New()
 	st, err := store.Open(ctx, store.Config{
 		MySQLDSN: cfg.MySQLDSN, SQLitePath: filepath.Join(cfg.DataDir, "kefu.db"), Logger: log, Observe: reg.StoreObserver(),
@@ -163,19 +176,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	chatSvc.Register(sockets)
 	if cfg.RelayBench {
 		relay.Register(sockets, emitter)
-	}
-
-	var locator api.Locator
-	if cfg.GeoIPDB != "" {
-		// Set but unreadable is a mistake to fix, not a reason to run
-		// quietly without the locations the operator asked for.
-		geo, err := geoip.Open(cfg.GeoIPDB)
-		if err != nil {
-			return fmt.Errorf("KEFU_GEOIP_DB: %w", err)
-		}
-		defer geo.Close()
-		locator = geo
-		log.Info("geoip database", "type", geo.Type(), "built", geo.Built().UTC().Format(time.DateOnly))
 	}
 
 	e := newEcho(cfg, log)
