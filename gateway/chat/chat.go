@@ -65,6 +65,10 @@ type Deps struct {
 	Logger   *slog.Logger
 }
 
+// sendTimeout bounds storing and publishing one message, which outlive the
+// sender's socket (see send).
+const sendTimeout = 10 * time.Second
+
 // draftInterval is the protocol's "at most once per 300 ms per session".
 const draftInterval = 300 * time.Millisecond
 
@@ -158,6 +162,12 @@ func textLimit(site store.Site) int {
 // parties. A resend of a client id answers the first acknowledgement and
 // publishes nothing again: the first publication already happened.
 func (s *Service) send(ctx context.Context, sess store.Session, m *store.Message) (protocol.MessageAck, error) {
+	// The socket's context ends when the node drains; a message already on
+	// its way is stored and published all the same. Were the publication cut
+	// off, the client's resend would find it stored and publish nothing:
+	// nobody else would ever see it live.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
 	stored, dup, err := s.Store.AppendMessage(ctx, m)
 	if errors.Is(err, store.ErrNotFound) {
 		return protocol.MessageAck{}, protocol.Errorf(protocol.CodeNotFound, "no such session")

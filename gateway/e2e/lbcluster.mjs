@@ -7,7 +7,7 @@
 // Needs what cluster.mjs needs, plus haproxy (deploy/cluster.sh installs it
 // with apt-get when running as root).
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,7 +69,7 @@ export async function startLBCluster({ name = 'lb', gateways = 2, env = {} } = {
   const base = E.KEFU_E2E_LOGDIR || os.tmpdir();
   fs.mkdirSync(base, { recursive: true });
   const dir = fs.mkdtempSync(path.join(base, `${name}-cluster-`));
-  const c = new LBCluster(name, dir);
+  const c = new LBCluster(name, dir, env);
   running.add(dir);
   try {
     await execFileP('bash', [SCRIPT, 'start'], {
@@ -98,9 +98,10 @@ export async function startLBCluster({ name = 'lb', gateways = 2, env = {} } = {
 }
 
 export class LBCluster {
-  constructor(name, dir) {
+  constructor(name, dir, env = {}) {
     this.name = name;
     this.dir = dir;
+    this.extraEnv = env;
     this.stopped = false;
   }
 
@@ -187,6 +188,82 @@ export class LBCluster {
       if (want.every((w) => have.includes(w))) return Number(m[3]);
     }
     return 0;
+  }
+
+  /** Whether a gateway's process still runs (an unreaped zombie does not count). */
+  gatewayAlive(i) {
+    try {
+      const stat = fs.readFileSync(`/proc/${this.gw[i].pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * restartGateway(i) starts gateway i again after it exited, as
+   * deploy/cluster.sh started it (same node id, address and settings), and
+   * resolves once its /readyz answers 200. `stop` stops it like the others.
+   * `exited` resolves with the new process's exit code.
+   */
+  async restartGateway(i, { timeout = 60000 } = {}) {
+    const g = this.gw[i];
+    if (this.gatewayAlive(i)) throw new Error(`${g.id} is still running`);
+    const env = this.env;
+    const log = fs.openSync(path.join(this.dir, 'logs', `${g.id}.log`), 'a');
+    const child = spawn(path.join(E.KEFU_E2E_BIN, 'gateway'), [], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: {
+        ...E,
+        KEFU_LOG_FORMAT: 'json',
+        KEFU_VISITOR_RATE: '10000',
+        ...this.extraEnv,
+        KEFU_REDIS_URL: env.KEFU_CLUSTER_REDIS_URL,
+        KEFU_MYSQL_DSN: env.KEFU_CLUSTER_MYSQL_DSN,
+        KEFU_ADDR: g.url.replace(/^http:\/\//, ''),
+        KEFU_NODE_ID: g.id,
+        KEFU_SECRET: env.KEFU_CLUSTER_SECRET,
+        KEFU_DEMO_PASSWORD: env.KEFU_CLUSTER_DEMO_PASSWORD,
+        KEFU_ROUTING: 'external',
+        KEFU_PUBLIC_URL: this.lbUrl,
+        KEFU_TRUST_PROXY: 'true',
+      },
+    });
+    fs.closeSync(log);
+    child.unref();
+    g.pid = child.pid;
+    g.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+    fs.writeFileSync(path.join(this.dir, 'pids', g.id), `${child.pid}\n`);
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const r = await fetch(`${g.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+      if (r && r.status === 200) return;
+      if (!this.gatewayAlive(i)) throw new Error(`${g.id} exited during restart: ${this.log(g.id).split('\n').slice(-10).join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`${g.id} not ready ${timeout} ms after restart`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+
+  /**
+   * Run SQL in the cluster's database (the `mariadb` CLI); rows as arrays of
+   * strings, undecoded: for simple values.
+   */
+  async sql(query) {
+    const m = this.env.KEFU_CLUSTER_MYSQL_DSN.match(/^(\w+)@tcp\(([^:]+):(\d+)\)\/(\w+)$/);
+    if (!m) throw new Error(`unexpected KEFU_CLUSTER_MYSQL_DSN ${this.env.KEFU_CLUSTER_MYSQL_DSN}`);
+    const { stdout } = await execFileP('mariadb', ['--default-character-set=utf8mb4', `-h${m[2]}`, `-P${m[3]}`, `-u${m[1]}`, '-N', '-B', '-e', query, m[4]], { maxBuffer: 64 << 20 });
+    return stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+  }
+
+  /** HAProxy's view of one server: "UP", "DOWN", "UP 1/2", ... ('' when not listed). */
+  async lbServerStatus(server) {
+    const r = await fetch(`${this.statsUrl};csv`, { signal: AbortSignal.timeout(5000) });
+    for (const line of (await r.text()).split('\n')) {
+      const f = line.split(',');
+      if (f[0] === 'gateways' && f[1] === server) return f[17];
+    }
+    return '';
   }
 
   async stop() {
