@@ -1,13 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/kefu-im/kefu/pkg/protocol"
 )
@@ -32,12 +33,18 @@ func (s *Store) AppendMessage(ctx context.Context, m *Message) (stored Message, 
 		return Message{}, false, errors.New("store: append message: session id is required")
 	}
 	msg := *m
-	db := s.db.WithContext(ctx)
 	if msg.ClientID == "" {
 		msg.ClientID = serverClientIDPrefix + NewID()
-	} else {
-		// Resends are common (reconnects, retries): answering them without
-		// taking the session's row lock keeps them off the writers' path.
+	}
+	db := s.db.WithContext(ctx)
+	// One read, outside the transaction, answers resends (common after
+	// reconnects) without taking the session's row lock, and fetches the
+	// session's tenant and visitor, which never change.
+	sess, prevPK, err := sessionAndClientID(db, msg.SessionID, msg.ClientID)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: append message to %s: %w", msg.SessionID, err)
+	}
+	if prevPK != 0 {
 		prev, found, err := messageByClientID(db, msg.SessionID, msg.ClientID)
 		if err != nil {
 			return Message{}, false, fmt.Errorf("store: append message to %s: %w", msg.SessionID, err)
@@ -48,30 +55,14 @@ func (s *Store) AppendMessage(ctx context.Context, m *Message) (stored Message, 
 	}
 
 	err = s.retryTx(ctx, func(tx *gorm.DB) error {
-		// The increment takes the session row's write lock (SQLite: the
-		// database write lock), so concurrent senders queue here and each
-		// sees the previous one's committed seq.
-		now := s.now()
-		res := tx.Exec("UPDATE sessions SET last_seq = last_seq + 1, updated_at = @now"+sideColumns(msg.CallType)+" WHERE id = @id",
-			map[string]any{"now": now, "id": msg.SessionID})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return ErrNotFound
-		}
-		// A locking read returns the current row, never the transaction's
-		// REPEATABLE READ snapshot. gorm's SQLite dialect drops FOR UPDATE;
-		// SQLite needs none since the transaction holds the write lock.
-		var sess Session
-		if err := tx.Select("last_seq", "orgi", "appid", "userid").Where("id = ?", msg.SessionID).
-			Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Take(&sess).Error; err != nil {
+		seq, err := s.nextSeq(tx, msg.SessionID, msg.CallType)
+		if err != nil {
 			return err
 		}
 		stored = msg
 		stored.PK = 0
 		stored.ID = NewID()
-		stored.Seq = sess.LastSeq
+		stored.Seq = seq
 		stored.Orgi, stored.AppID, stored.USession = sess.Orgi, sess.AppID, sess.UserID
 		stored.CreatedAt = s.now()
 		return tx.Create(&stored).Error
@@ -90,14 +81,66 @@ func (s *Store) AppendMessage(ctx context.Context, m *Message) (stored Message, 
 	return Message{}, false, fmt.Errorf("store: append message to %s: %w", msg.SessionID, err)
 }
 
-// sideColumns are the extra assignments a message makes to its session:
-// the timers measure from each side's last message.
+// sessionAndClientID reads the session's tenant, site and visitor, and the
+// pk of its message with clientID (0 if none), in one round trip.
+func sessionAndClientID(db *gorm.DB, sessionID, clientID string) (Session, int64, error) {
+	var sess Session
+	var pk sql.NullInt64
+	err := db.Raw("SELECT s.orgi, s.appid, s.userid, m.pk FROM sessions s"+
+		" LEFT JOIN messages m ON m.agentserviceid = s.id AND m.clientid = ? WHERE s.id = ?", clientID, sessionID).
+		Row().Scan(&sess.Orgi, &sess.AppID, &sess.UserID, &pk)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, 0, ErrNotFound
+	}
+	return sess, pk.Int64, err
+}
+
+// nextSeq increments the session's last_seq, stamps its activity columns and
+// returns the new seq, in one statement. The increment takes the session
+// row's write lock (SQLite: the database write lock) until the transaction
+// ends, so concurrent senders queue here and each sees the previous one's
+// committed seq.
+func (s *Store) nextSeq(tx *gorm.DB, sessionID, callType string) (int64, error) {
+	now := s.now()
+	set, args := "updated_at = ?", []any{now}
+	if side := sideColumns(callType); side != "" {
+		set += side
+		args = append(args, now)
+	}
+	args = append(args, sessionID)
+	if !s.mysql {
+		var seq []int64
+		if err := tx.Raw("UPDATE sessions SET last_seq = last_seq + 1, "+set+" WHERE id = ? RETURNING last_seq", args...).
+			Scan(&seq).Error; err != nil {
+			return 0, err
+		}
+		if len(seq) == 0 {
+			return 0, ErrNotFound
+		}
+		return seq[0], nil
+	}
+	// LAST_INSERT_ID(expr) hands the new value back in the statement's OK
+	// packet, so no SELECT is needed (MySQL and MariaDB alike).
+	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context,
+		"UPDATE sessions SET last_seq = LAST_INSERT_ID(last_seq + 1), "+set+" WHERE id = ?", args...)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, cmp.Or(err, ErrNotFound)
+	}
+	return res.LastInsertId()
+}
+
+// sideColumns are the extra assignments a message makes to its session,
+// each taking the time as its one argument: the timers measure from each
+// side's last message.
 func sideColumns(callType string) string {
 	switch callType {
 	case protocol.CallTypeIn:
-		return ", last_visitor_at = @now, idle_warned = false"
+		return ", last_visitor_at = ?, idle_warned = false"
 	case protocol.CallTypeOut:
-		return ", last_agent_at = @now, agent_reminded = false"
+		return ", last_agent_at = ?, agent_reminded = false"
 	}
 	return ""
 }

@@ -126,7 +126,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if s.mysql {
 		sqlDB.SetMaxOpenConns(32)
-		sqlDB.SetMaxIdleConns(16)
+		// As many idle as open: under bursts, closing the extra connections
+		// only to open them again cost a TCP handshake and a login each.
+		sqlDB.SetMaxIdleConns(32)
 		// Below the usual server/proxy idle timeouts, so the pool never hands
 		// out a connection the server has already dropped.
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
