@@ -170,7 +170,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	chatSvc := chat.New(chat.Deps{
 		Store: chatStore{st, sites}, Emit: emitter, Commands: b.commands, Signer: signer,
-		Auth: authSvc, Online: b.online, NodeID: cfg.NodeID, Logger: log,
+		Auth: authSvc, Online: b.online, NodeID: cfg.NodeID, ClientIP: clientIP(cfg), Logger: log,
 	})
 	defer chatSvc.Close()
 	chatSvc.Register(sockets)
@@ -318,10 +318,7 @@ func newEcho(cfg config.Gateway, log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = api.ErrorHandler(log)
-	e.IPExtractor = echo.ExtractIPDirect()
-	if cfg.TrustProxy {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
-	}
+	e.IPExtractor = clientIP(cfg)
 	e.Use(middleware.Recover())
 	// Socket.IO polling bodies are bounded by the sio package itself.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
@@ -329,6 +326,15 @@ func newEcho(cfg config.Gateway, log *slog.Logger) *echo.Echo {
 		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/socket.io/") },
 	}))
 	return e
+}
+
+// clientIP is the one rule for a client's address, shared by REST and the
+// sockets' handshakes: behind a load balancer we run, X-Forwarded-For.
+func clientIP(cfg config.Gateway) echo.IPExtractor {
+	if cfg.TrustProxy {
+		return echo.ExtractIPFromXFFHeader()
+	}
+	return echo.ExtractIPDirect()
 }
 
 // originOf turns the public URL into the Origin browsers send for it.

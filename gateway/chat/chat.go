@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/kefu-im/kefu/gateway/auth"
@@ -62,6 +64,9 @@ type Deps struct {
 	Auth     Authenticator
 	Online   OnlineRegistry
 	NodeID   string
+	// ClientIP names a visitor's address from its handshake request (the
+	// gateway's trusted-proxy rule); nil takes the connection's address.
+	ClientIP func(*http.Request) string
 	Logger   *slog.Logger
 }
 
@@ -88,6 +93,18 @@ func New(d Deps) *Service {
 		d.Online = online.NewMemory()
 	}
 	return &Service{Deps: d, drafts: newThrottle(draftInterval), beat: make(chan struct{}, 1)}
+}
+
+// clientIP is the visitor's address without its port.
+func (s *Service) clientIP(sock *sio.Socket) string {
+	r := &http.Request{RemoteAddr: sock.RemoteAddr(), Header: sock.Header()}
+	if s.ClientIP != nil {
+		return s.ClientIP(r)
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // Register installs the namespaces' handlers on srv.

@@ -84,7 +84,7 @@ func (s *Service) visitorConnect(ctx context.Context, sock *sio.Socket) error {
 		referrer: clip(q.Get("referrer"), 1024),
 		osName:   clip(q.Get("osname"), 64),
 		browser:  clip(q.Get("browser"), 64),
-		ip:       sock.RemoteAddr(),
+		ip:       s.clientIP(sock),
 		skill:    clip(q.Get("skill"), 32),
 		agent:    clip(q.Get("agent"), 32),
 	}

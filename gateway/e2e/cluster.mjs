@@ -261,6 +261,7 @@ export class Cluster {
         KEFU_VISITOR_RATE: '10000', // every test visitor comes from 127.0.0.1
         KEFU_DRAIN_DELAY: '100ms', // nothing balances these: no need to wait for a balancer on stop
         KEFU_GEOIP_DB: GEOIP_DB,
+        KEFU_TRUST_PROXY: 'true', // as behind the shipped load balancers; a test may send X-Forwarded-For
       });
       this.gw.push({ id, port, url, proc });
     }

@@ -121,6 +121,21 @@ describe('workbench: agents\' IM, read marks, online visitors, leave-message not
     const { sid } = await openChat(v, ident, a, { name: 'Located' });
     const panel = expectStatus(await http(gw2, 'GET', `/api/v1/sessions/${sid}/visitor`, { token: a.token }), 200, 'visitor panel');
     assert.deepEqual(panel.location, { country: 'Testland', countrycode: 'XT', region: 'Loopback', city: 'Localhost' }, brief(panel));
+    assert.equal(panel.ip, '127.0.0.1', 'the address without its port');
+  }));
+
+  test('visitor panel: behind a trusted load balancer, the address and location are the visitor\'s (X-Forwarded-For)', run(async () => {
+    const a = await createAgent(gw1, admin.token);
+    a.socket = connectAgent(gw1, a.token, { label: 'agent@gw1' });
+    await a.socket.connected();
+    await setStatus(gw1, a.token, { status: 'ready' });
+    const ident = await newVisitor(gw1);
+    const v = connectVisitor(gw2, ident, { label: 'proxied visitor', extraHeaders: { 'X-Forwarded-For': '81.2.69.160' } });
+    await v.connected();
+    const { sid } = await openChat(v, ident, a, { name: 'Proxied' });
+    const panel = expectStatus(await http(gw1, 'GET', `/api/v1/sessions/${sid}/visitor`, { token: a.token }), 200, 'visitor panel');
+    assert.equal(panel.ip, '81.2.69.160', brief(panel));
+    assert.equal(panel.location?.city, 'London', brief(panel));
   }));
 
   test('online visitors: a visitor with the widget open on one node is listed on the other, with its page; gone when it leaves', run(async () => {
