@@ -5,7 +5,7 @@
 export type EntimLang = "en" | "zh-CN";
 
 const en = {
-  search: "Search colleagues and groups",
+  search: "Search",
   colleagues: "Colleagues",
   groups: "Groups",
   noColleagues: "No colleagues yet.",
@@ -30,6 +30,7 @@ const en = {
   send: "Send",
   message: "Message",
   sending: "Sending…",
+  sent: "Sent",
   failed: "Not sent",
   retry: "Retry",
   earlier: "Load earlier messages",
@@ -49,7 +50,7 @@ const en = {
 export type EntimStrings = typeof en;
 
 const zh: EntimStrings = {
-  search: "搜索同事和群组",
+  search: "搜索",
   colleagues: "同事",
   groups: "群组",
   noColleagues: "暂无同事。",
@@ -74,6 +75,7 @@ const zh: EntimStrings = {
   send: "发送",
   message: "消息",
   sending: "发送中…",
+  sent: "已发送",
   failed: "未发送",
   retry: "重试",
   earlier: "加载更早的消息",

@@ -20,6 +20,10 @@ export interface Row {
   /** What was emitted, for a retry with the same clientid. */
   payload?: Record<string, unknown>;
   node: HTMLLIElement;
+  /** Its place among its neighbours (set by layout, kept by redraws). */
+  cont: boolean;
+  named: boolean;
+  runEnd: boolean;
 }
 
 export interface LogContext {
@@ -207,7 +211,10 @@ export class ConvLog {
   }
 
   private newRow(from: string, text: string, state: SendState, m: Partial<IMMessage>): Row {
-    const row: Row = { id: m.id, clientid: m.clientid, from, text: typeof text === "string" ? text : "", createtime: m.createtime, state, node: el("li") };
+    const row: Row = {
+      id: m.id, clientid: m.clientid, from, text: typeof text === "string" ? text : "", createtime: m.createtime, state,
+      node: el("li"), cont: false, named: false, runEnd: true,
+    };
     if (row.id) this.byId.set(row.id, row);
     if (row.clientid && from === this.ctx.me) this.byClient.set(row.clientid, row);
     return row;
@@ -241,16 +248,24 @@ export class ConvLog {
     const li = r.node;
     const mine = r.from === this.ctx.me;
     li.className = `entim-msg ${mine ? "entim-mine" : "entim-theirs"} entim-${r.state}`;
+    this.placeClasses(r);
     li.dataset.state = r.state;
     if (r.id) li.dataset.id = r.id;
     li.textContent = "";
     const who = el("span", "entim-who", mine ? this.ctx.t.you : this.ctx.nameOf(r.from));
     const bubble = el("div", "entim-bubble");
     bubble.appendChild(el("p", "entim-text", r.text));
+    const when = r.createtime ? new Date(r.createtime) : null;
+    if (when && !isNaN(when.getTime())) bubble.title = when.toLocaleString(this.ctx.locale);
     const meta = el("div", "entim-meta");
     const time = el("time", "entim-time", formatTime(r.createtime));
     if (r.createtime) time.dateTime = r.createtime;
     meta.appendChild(time);
+    if (r.state === "sent" && mine) {
+      const tick = el("span", "entim-tick", "✓");
+      tick.title = this.ctx.t.sent;
+      meta.appendChild(tick);
+    }
     if (r.state === "sending") meta.appendChild(el("span", "entim-state", this.ctx.t.sending));
     if (r.state === "failed") {
       const why = el("span", "entim-state entim-error", this.ctx.t.failed);
@@ -261,6 +276,13 @@ export class ConvLog {
       meta.append(why, retry);
     }
     li.append(who, bubble, meta);
+  }
+
+  private placeClasses(r: Row): void {
+    const c = r.node.classList;
+    c.toggle("entim-cont", r.cont);
+    c.toggle("entim-named", r.named);
+    c.toggle("entim-run-end", r.runEnd);
   }
 
   /** Puts the rows in order with a divider per day and marks runs of one sender. */
@@ -278,13 +300,17 @@ export class ConvLog {
         prev = null;
       }
       const run = prev !== null && prev.from === r.from && timeOf(r) - timeOf(prev) < RUN_MS;
-      r.node.classList.toggle("entim-cont", run);
+      r.cont = run;
       // A name label only where it tells something: others' messages in a group.
-      r.node.classList.toggle("entim-named", this.ctx.group && r.from !== this.ctx.me && !run);
+      r.named = this.ctx.group && r.from !== this.ctx.me && !run;
+      // The time goes under the last message of a run.
+      r.runEnd = true;
+      if (prev) prev.runEnd = !run;
       nodes.push(r.node);
       prev = r;
       prevDay = day;
     }
+    for (const r of this.rows) this.placeClasses(r);
     syncChildren(this.list, nodes);
     this.drawHead();
     if (atBottom || forceBottom) this.scrollToBottom();
