@@ -196,6 +196,7 @@ export function createChats(app: App, hooks: { onUnread(): void }): Chats {
 
   function renderPane(): void {
     const c = selected;
+    renderHint();
     for (const x of convs.values()) x.logEl.hidden = x !== c;
     head.hidden = scroll.hidden = !c;
     chatEmpty.hidden = !!c;
@@ -216,7 +217,6 @@ export function createChats(app: App, hooks: { onUnread(): void }): Chats {
     earlier.hidden = !c.loaded || !c.more || c.oldest <= 1;
     head.querySelectorAll<HTMLButtonElement>(".chat-actions button").forEach((b) => (b.disabled = !!c.ended));
     renderDraft();
-    renderHint();
   }
 
   function renderHint(): void {

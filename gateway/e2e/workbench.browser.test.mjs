@@ -1,0 +1,295 @@
+// The agent workbench (/agent/) in chromium against a 2-gateway cluster: agents' pages on both
+// gateways, visitors as socket.io-client sockets. A new chat's notification and chime while the
+// page is hidden, chat both ways with the visitor's live draft, a canned reply through `#`, a
+// transfer through the dialog with a memo, rating request and end, unread counts across two tabs,
+// the leave-message inbox, XSS payloads from the visitor side, the visitor panel (location when
+// the gateway has a GeoIP database), sign-in/out, status and language. Screenshots go to
+// docs/screenshots/workbench-*.png.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { http, expectStatus, newVisitor, uid, brief } from './client.mjs';
+import { workbenchSuite, browserSkip, T } from './workbench-harness.mjs';
+
+const XSS = '<img src=x onerror="window.__xss=1;alert(1)"><b>bold</b>';
+
+describe('agent workbench in the browser', { skip: browserSkip() }, () => {
+  const w = workbenchSuite('workbench-ui');
+
+  test('a new chat notifies while hidden; chat both ways with the draft; a canned reply through #', w.run(async () => {
+    const a = await w.agent('Ada');
+    const page = await w.openWorkbench(w.gw1, a);
+    expectStatus(await http(w.gw1, 'POST', '/api/v1/canned', {
+      token: a.token, body: { category: 'Shipping', title: 'Shipping times', content: 'We ship within 2 working days.', scope: 'private' },
+    }), 201, 'canned reply');
+    expectStatus(await http(w.gw1, 'POST', '/api/v1/canned', {
+      token: a.token, body: { category: 'Greetings', title: 'Hello', content: 'Hello! How can I help you today?', scope: 'private' },
+    }), 201, 'canned reply');
+
+    const vip = expectStatus(await http(w.gw1, 'POST', '/api/v1/tags', { token: w.admin.token, body: { name: 'VIP ' + uid('t').slice(-4), color: '#b26a00' } }), 201, 'tag');
+    const ship = expectStatus(await http(w.gw1, 'POST', '/api/v1/tags', { token: w.admin.token, body: { name: 'Shipping ' + uid('t').slice(-4), color: '#2f6fde' } }), 201, 'tag');
+
+    await page.evaluate(() => window.__setHidden(true));
+    const { v, sid } = await w.visitorChat(w.gw2, a, { query: { nickname: 'Lena', title: 'Teapots · Kefu Shop', url: 'https://shop.example/teapots' } });
+    await w.conv(page, sid).waitFor({ timeout: T });
+    await page.waitForFunction(() => window.__notes.length > 0 && window.__sounds > 0, null, { timeout: T });
+    const notes = await page.evaluate(() => window.__notes);
+    assert.match(notes[0].title, /Lena/, `notification: ${brief(notes)}`);
+    await page.evaluate(() => window.__setHidden(false));
+    expectStatus(await http(w.gw1, 'GET', '/api/v1/agent/sessions', { token: a.token }), 200);
+    assert.ok((await v.emitAck('trace', { title: 'Teapots · Kefu Shop', url: 'https://shop.example/teapots', referrer: 'https://search.example/?q=teapot' }))?.ok, 'trace');
+
+    // Visible and not looking at this chat: a message counts as unread, no chime.
+    const sounds = await page.evaluate(() => window.__sounds);
+    await v.emitAck('message', { type: 'message', msgtype: 'text', message: 'Hi, do you ship to Norway?', clientid: uid() });
+    await w.conv(page, sid).locator('.unread-badge', { hasText: '1' }).waitFor({ timeout: T });
+    assert.equal(await page.evaluate(() => window.__sounds), sounds, 'no chime while the page is visible');
+
+    await w.conv(page, sid).click();
+    await page.locator('#chat-logs li.msg.peer', { hasText: 'do you ship to Norway' }).waitFor({ timeout: T });
+    await w.conv(page, sid).locator('.unread-badge').waitFor({ state: 'detached', timeout: T });
+
+    // The visitor's live draft.
+    await v.emitAck('message', { type: 'writing', msgtype: 'text', message: 'and to Swed', clientid: uid() });
+    await page.locator('#draft-line .draft-text', { hasText: 'and to Swed' }).waitFor({ timeout: T });
+
+    // A reply (Enter sends), then a canned one through #.
+    const mark = v.mark();
+    await page.fill('#composer-text', 'Yes, we do!');
+    await page.press('#composer-text', 'Enter');
+    await v.waitFor('message', (m) => m && m.calltype === 'out' && m.message === 'Yes, we do!', { after: mark, what: 'reply' });
+    await page.locator('#chat-logs li.msg.me', { hasText: 'Yes, we do!' }).locator('.state', { hasText: 'Sent' }).waitFor({ timeout: T });
+
+    await page.click('#composer-text');
+    await page.keyboard.type('#ship');
+    await page.locator('#canned-suggest .suggest-item', { hasText: 'Shipping times' }).waitFor({ timeout: T });
+    await page.keyboard.press('Enter');
+    assert.equal(await page.inputValue('#composer-text'), 'We ship within 2 working days.');
+    const mark2 = v.mark();
+    await page.keyboard.press('Enter');
+    await v.waitFor('message', (m) => m && m.calltype === 'out' && m.message === 'We ship within 2 working days.', { after: mark2, what: 'canned reply' });
+
+    await v.emitAck('message', { type: 'message', msgtype: 'text', message: 'Great, thanks. One more question…', clientid: uid() });
+    await v.emitAck('message', { type: 'writing', msgtype: 'text', message: 'Do you gift-wrap the tea', clientid: uid() });
+    await page.locator('#draft-line .draft-text', { hasText: 'gift-wrap' }).waitFor({ timeout: T });
+    await w.shot(page, 'workbench-chat.png');
+
+    await page.click('button[data-side="canned"]');
+    await page.locator('#canned-list .canned-item', { hasText: 'Shipping times' }).waitFor({ timeout: T });
+    await page.click('#canned-new');
+    await page.fill('#canned-category', 'Returns');
+    await page.fill('#canned-title', 'Return policy');
+    await page.fill('#canned-content', 'You can return any item within 30 days.');
+    await page.click('#canned-dialog-submit');
+    await page.locator('#canned-list .canned-item', { hasText: 'Return policy' }).waitFor({ timeout: T });
+    await w.shot(page, 'workbench-canned.png');
+
+    // The visitor panel: the page trail, a tag toggled on, the service summary.
+    await page.click('button[data-side="visitor"]');
+    await page.locator('#visitor-trail a', { hasText: 'Teapots · Kefu Shop' }).waitFor({ timeout: T });
+    await page.click(`#visitor-tags .chip[data-id="${ship.id}"]`);
+    await page.locator(`#visitor-tags .chip[data-id="${ship.id}"][aria-pressed="true"]`).waitFor({ timeout: T });
+    await page.fill('#visitor-summary', 'Asked about shipping to Norway and Sweden; gift wrap.');
+    await page.click('#summary-save');
+    await page.locator('#toast', { hasText: 'Summary saved' }).waitFor({ timeout: T });
+    const panel = expectStatus(await http(w.gw1, 'GET', `/api/v1/sessions/${sid}/visitor`, { token: a.token }), 200, 'panel');
+    assert.deepEqual({ tags: panel.tags, summary: panel.summary }, { tags: [ship.id], summary: 'Asked about shipping to Norway and Sweden; gift wrap.' });
+    assert.equal(await page.locator(`#visitor-tags .chip[data-id="${vip.id}"]`).getAttribute('aria-pressed'), 'false');
+    await page.locator('#toast').waitFor({ state: 'hidden', timeout: T });
+    await w.shot(page, 'workbench-visitor.png');
+    assert.deepEqual(page.errors, [], 'page errors');
+    await w.notReady(a);
+  }));
+
+  test('transfer to an agent on the other gateway through the dialog, with a memo; rating request; end', w.run(async () => {
+    const a = await w.agent('Ada Transfer');
+    const b = await w.agent('Bert');
+    const pa = await w.openWorkbench(w.gw1, a);
+    const pb = await w.openWorkbench(w.gw2, b);
+    const { v, sid } = await w.visitorChat(w.gw1, a, { query: { nickname: 'Mika' } });
+    await w.conv(pa, sid).click();
+    await v.emitAck('message', { type: 'message', msgtype: 'text', message: 'My order #1042 has not arrived.', clientid: uid() });
+    await pa.locator('#chat-logs li.msg.peer', { hasText: 'order #1042' }).waitFor({ timeout: T });
+    await pa.fill('#composer-text', 'Let me hand you to our shipping expert.');
+    await pa.press('#composer-text', 'Enter');
+    await pa.locator('#chat-logs li.msg.me', { hasText: 'shipping expert' }).locator('.state', { hasText: 'Sent' }).waitFor({ timeout: T });
+
+    await pa.click('#act-transfer');
+    const choice = pa.locator(`#transfer-agents input[data-agent="${b.agent.id}"]`);
+    await choice.waitFor({ timeout: T });
+    const label = pa.locator('#transfer-agents label.agent-choice', { has: pa.locator(`input[data-agent="${b.agent.id}"]`) });
+    assert.match(await label.innerText(), /Bert[\s\S]*Ready[\s\S]*0\/100/, 'the agent list shows status and load');
+    await choice.check();
+    await pa.fill('#transfer-memo', 'Order 1042 lost in transit; VIP customer');
+    await w.shot(pa, 'workbench-transfer.png');
+    const vmark = v.mark();
+    await pa.click('#transfer-dialog-submit');
+    await w.conv(pa, sid).waitFor({ state: 'detached', timeout: T });
+    await v.waitFor('status', (s) => s && s.state === 'assigned' && String(s.agentno) === String(b.agent.id), { after: vmark, what: 'assigned to Bert' });
+
+    await w.conv(pb, sid).click();
+    await pb.locator('#chat-memo', { hasText: 'Order 1042 lost in transit; VIP customer' }).waitFor({ timeout: T });
+    await pb.locator('#chat-logs li.msg.peer', { hasText: 'order #1042' }).waitFor({ timeout: T });
+    await pb.locator('#chat-logs li.msg.me', { hasText: 'shipping expert' }).waitFor({ timeout: T });
+
+    const rmark = v.mark();
+    await pb.click('#act-rating');
+    await v.waitFor('status', (s) => s && s.state === 'rating' && s.agentserviceid === sid, { after: rmark, what: 'rating request' });
+
+    const emark = v.mark();
+    await pb.click('#act-end');
+    await pb.click('#end-dialog-submit');
+    await v.waitFor('status', (s) => s && s.state === 'ended', { after: emark, what: 'ended' });
+    await w.conv(pb, sid).locator('.tag-ended').waitFor({ timeout: T });
+    await pb.locator('#chat-ended').waitFor({ state: 'visible', timeout: T });
+    assert.equal(await pb.locator('#composer').isVisible(), false, 'no composer on an ended chat');
+    await pb.click('#clear-ended');
+    await w.conv(pb, sid).waitFor({ state: 'detached', timeout: T });
+    assert.deepEqual([...pa.errors, ...pb.errors], [], 'page errors');
+    await w.notReady(a, b);
+  }));
+
+  test('unread counts agree across two tabs of one agent; reading in one clears the other', w.run(async () => {
+    const a = await w.agent('Cleo');
+    const tab1 = await w.openWorkbench(w.gw1, a);
+    const tab2 = await w.openWorkbench(w.gw2, a, { ready: false });
+    const { v, sid } = await w.visitorChat(w.gw1, a, { query: { nickname: 'Noor' } });
+    for (const tab of [tab1, tab2]) await w.conv(tab, sid).waitFor({ timeout: T });
+    for (const text of ['one', 'two', 'three']) await v.emitAck('message', { type: 'message', msgtype: 'text', message: text, clientid: uid() });
+    for (const tab of [tab1, tab2]) {
+      await w.conv(tab, sid).locator('.unread-badge', { hasText: '3' }).waitFor({ timeout: T });
+      await tab.locator('#chats-badge', { hasText: '3' }).waitFor({ timeout: T });
+    }
+    await w.conv(tab1, sid).click();
+    await tab1.locator('#chat-logs li.msg.peer', { hasText: 'three' }).waitFor({ timeout: T });
+    await w.conv(tab2, sid).locator('.unread-badge').waitFor({ state: 'detached', timeout: T });
+    await tab2.locator('#chats-badge').waitFor({ state: 'hidden', timeout: T });
+    const list = expectStatus(await http(w.gw1, 'GET', '/api/v1/agent/sessions', { token: a.token }), 200, 'sessions');
+    assert.equal(list.find((s) => s.agentserviceid === sid)?.unread, 0, `the server agrees: ${brief(list)}`);
+    // Tab 1 hidden reads nothing; a reload of tab 2 keeps the sign-in and shows the server's count.
+    await tab1.evaluate(() => window.__setHidden(true));
+    await v.emitAck('message', { type: 'message', msgtype: 'text', message: 'four', clientid: uid() });
+    await w.conv(tab2, sid).locator('.unread-badge', { hasText: '1' }).waitFor({ timeout: T });
+    await tab2.reload();
+    await w.conv(tab2, sid).locator('.unread-badge', { hasText: '1' }).waitFor({ timeout: T });
+    await w.shot(tab2, 'workbench-list.png');
+    await w.notReady(a);
+  }));
+
+  test('a left message appears in the inbox live, notifies, and is handled with a note', w.run(async () => {
+    const a = await w.agent('Dana');
+    const page = await w.openWorkbench(w.gw2, a, { ready: false });
+    await page.click('button[data-tab="inbox"]');
+    await page.locator('#inbox-list').waitFor({ timeout: T });
+    await page.evaluate(() => window.__setHidden(true));
+    const ident = await newVisitor(w.gw1);
+    const name = 'Olga ' + uid('n').slice(-5);
+    const left = expectStatus(await http(w.gw1, 'POST', '/im/demo/leavemsg', {
+      body: { userid: ident.userid, sign: ident.sign, name, phone: '+44 20 7946 0000', email: 'olga@example.com', content: 'Please call me back about a wholesale order of 40 teapots.' },
+    }), 201, 'leave a message');
+    const item = page.locator(`#inbox-list li[data-id="${left.id}"]`);
+    await item.waitFor({ timeout: T });
+    await page.waitForFunction((n) => window.__notes.some((x) => x.title.includes(n)), name, { timeout: T });
+    await page.evaluate(() => window.__setHidden(false));
+    await page.locator('#inbox-badge:not([hidden])').waitFor({ timeout: T });
+    await item.click();
+    await page.locator('#inbox-content', { hasText: 'wholesale order of 40 teapots' }).waitFor({ timeout: T });
+    await page.fill('#inbox-note', 'Called back, sent a quote by email.');
+    await w.shot(page, 'workbench-inbox.png');
+    await page.click('#inbox-handle');
+    await item.waitFor({ state: 'detached', timeout: T });
+    const done = expectStatus(await http(w.gw1, 'GET', '/api/v1/leavemsgs?status=processed', { token: a.token }), 200, 'processed');
+    const row = done.find((m) => m.id === left.id);
+    assert.deepEqual({ status: row?.status, note: row?.note }, { status: 'processed', note: 'Called back, sent a quote by email.' }, brief(row));
+    await page.click('button[data-filter="processed"]');
+    await page.locator(`#inbox-list li[data-id="${left.id}"]`).waitFor({ timeout: T });
+    assert.deepEqual(page.errors, [], 'page errors');
+  }));
+
+  test('XSS payloads from the visitor side render as text everywhere; the visitor panel shows the location', w.run(async () => {
+    const a = await w.agent('Eve');
+    const page = await w.openWorkbench(w.gw1, a);
+    const { v, sid, ident } = await w.visitorChat(w.gw2, a, {
+      name: XSS,
+      query: { nickname: XSS, title: XSS, url: 'javascript:window.__xss=2' },
+    });
+    assert.ok((await v.emitAck('trace', { title: XSS, url: 'javascript:window.__xss=3', referrer: XSS }))?.ok, 'trace');
+    await v.emitAck('message', { type: 'message', msgtype: 'text', message: XSS, clientid: uid() });
+    const row = w.conv(page, sid);
+    await row.locator('.conv-name', { hasText: '<img src=x' }).waitFor({ timeout: T });
+    await row.click();
+    await page.locator('#chat-logs li.msg.peer .text', { hasText: '<b>bold</b>' }).waitFor({ timeout: T });
+    await v.emitAck('message', { type: 'writing', msgtype: 'text', message: XSS + ' draft', clientid: uid() });
+    await page.locator('#draft-line .draft-text', { hasText: '<b>bold</b> draft' }).waitFor({ timeout: T });
+    assert.match(await page.innerText('#chat-name'), /<img src=x onerror=/);
+    await page.locator('#visitor-trail li', { hasText: '<img src=x' }).first().waitFor({ timeout: T });
+    await page.locator('.visitor-name', { hasText: '<b>bold</b>' }).waitFor({ timeout: T });
+
+    const panel = expectStatus(await http(w.gw1, 'GET', `/api/v1/sessions/${sid}/visitor`, { token: a.token }), 200, 'panel');
+    const loc = panel.location;
+    if (loc && (loc.country || loc.region || loc.city)) {
+      // The e2e gateways' GeoIP fixture maps 127.0.0.0/8 to Testland / Loopback / Localhost.
+      const want = [loc.country, loc.region, loc.city].filter(Boolean).join(', ');
+      await page.locator('#visitor-location', { hasText: want }).waitFor({ timeout: T });
+    } else {
+      await page.locator('#visitor-location', { hasText: 'Unknown' }).waitFor({ timeout: T });
+    }
+
+    const left = expectStatus(await http(w.gw2, 'POST', '/im/demo/leavemsg', {
+      body: { userid: ident.userid, sign: ident.sign, name: XSS, email: 'eve@example.com', content: XSS + ' leave' },
+    }), 201, 'leave a message');
+    await page.click('button[data-tab="inbox"]');
+    await page.locator(`#inbox-list li[data-id="${left.id}"]`).click();
+    await page.locator('#inbox-content', { hasText: '<b>bold</b> leave' }).waitFor({ timeout: T });
+
+    const hrefs = await page.$$eval('a[href]', (as) => as.map((x) => x.getAttribute('href')));
+    assert.ok(hrefs.every((h) => /^(https?:|mailto:|tel:)/.test(h)), `only safe links: ${brief(hrefs)}`);
+    await w.assertInert(page, 'workbench');
+    await w.notReady(a);
+  }));
+
+  test('sign-in errors, status and busy, counters, language, password change and sign-out', w.run(async () => {
+    const a = await w.agent('Finn');
+    const p = await w.openWorkbench(w.gw2, a, { ready: false });
+    await p.locator('#status-toggle[data-status="notready"]').waitFor({ timeout: T });
+    await p.click('#status-toggle');
+    await p.locator('#status-toggle[data-status="ready"]').waitFor({ timeout: T });
+    await p.locator('#counters', { hasText: /Agents ready [1-9]/ }).waitFor({ timeout: T });
+    await p.check('#busy-toggle');
+    await p.locator('#status-toggle.busy').waitFor({ timeout: T });
+    const st = expectStatus(await http(w.gw1, 'PUT', '/api/v1/agent/status', { token: a.token, body: {} }), 200);
+    assert.deepEqual(st, { status: 'ready', busy: true });
+
+    await p.click('#settings-button');
+    await p.selectOption('#pref-lang', 'zh-CN');
+    await p.selectOption('#pref-sendkey', 'ctrl');
+    await p.click('#settings-dialog-submit');
+    await p.locator('button[data-tab="chats"]', { hasText: '对话' }).waitFor({ timeout: T });
+    assert.match(await p.getAttribute('#composer-text', 'placeholder') || '', /Ctrl\+Enter/);
+
+    await p.click('#settings-button');
+    await p.click('#change-password');
+    await p.fill('#pw-old', a.password);
+    await p.fill('#pw-new', 'new-secret-123');
+    await p.click('#password-dialog-submit');
+    await p.locator('#login-view').waitFor({ state: 'visible', timeout: T });
+    await p.locator('#login-error', { hasText: '密码已修改' }).waitFor({ timeout: T });
+    await p.locator('#login-submit', { hasText: '登录' }).waitFor({ timeout: T });
+
+    await p.fill('#login-username', a.username);
+    await p.fill('#login-password', 'new-secret-123');
+    await p.click('#login-submit');
+    await p.locator('#workbench').waitFor({ state: 'visible', timeout: T });
+    const token = await p.evaluate(() => sessionStorage.getItem('kefu:workbench:token'));
+    expectStatus(await http(w.gw2, 'GET', '/api/v1/agent/sessions', { token }), 200, 'signed in');
+    await p.click('#logout');
+    await p.locator('#login-view').waitFor({ state: 'visible', timeout: T });
+    expectStatus(await http(w.gw2, 'GET', '/api/v1/agent/sessions', { token }), 401, 'the token ended');
+    await p.fill('#login-username', a.username);
+    await p.fill('#login-password', a.password); // the old one
+    await p.click('#login-submit');
+    await p.locator('#login-error', { hasText: '登录失败' }).waitFor({ timeout: T });
+    assert.equal(await p.locator('#workbench').isVisible(), false);
+    assert.deepEqual(p.errors, [], 'page errors');
+  }));
+});
