@@ -38,6 +38,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/emit"
 	"github.com/kefu-im/kefu/pkg/geoip"
 	"github.com/kefu-im/kefu/pkg/identity"
+	"github.com/kefu-im/kefu/pkg/logging"
 	"github.com/kefu-im/kefu/pkg/metrics"
 	"github.com/kefu-im/kefu/pkg/online"
 	"github.com/kefu-im/kefu/pkg/protocol"
@@ -100,7 +101,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log := config.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel).With("node", cfg.NodeID)
+	// Lines logged with a context carry its request or socket attributes
+	// (request_id, sid, ...; see pkg/logging).
+	log := slog.New(logging.NewHandler(config.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel).Handler())).With("node", cfg.NodeID)
 
 	var locator api.Locator
 	if cfg.GeoIPDB != "" {
@@ -319,6 +322,8 @@ func newEcho(cfg config.Gateway, log *slog.Logger) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = api.ErrorHandler(log)
 	e.IPExtractor = clientIP(cfg)
+	// Outermost, so that even a refused or panicking request is logged.
+	e.Use(api.RequestLog(log))
 	e.Use(middleware.Recover())
 	// Socket.IO polling bodies are bounded by the sio package itself.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{

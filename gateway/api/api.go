@@ -213,7 +213,7 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		status, pe := classify(err)
 		if status >= 500 {
-			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+			log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(status)
