@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"gorm.io/gorm"
@@ -54,19 +55,8 @@ func (s *Store) AppendMessage(ctx context.Context, m *Message) (stored Message, 
 		}
 	}
 
-	err = s.retryTx(ctx, func(tx *gorm.DB) error {
-		seq, err := s.nextSeq(tx, msg.SessionID, msg.CallType)
-		if err != nil {
-			return err
-		}
-		stored = msg
-		stored.PK = 0
-		stored.ID = NewID()
-		stored.Seq = seq
-		stored.Orgi, stored.AppID, stored.USession = sess.Orgi, sess.AppID, sess.UserID
-		stored.CreatedAt = s.now()
-		return tx.Create(&stored).Error
-	})
+	msg.Orgi, msg.AppID, msg.USession = sess.Orgi, sess.AppID, sess.UserID
+	stored, err = s.appender.append(ctx, msg, s.insertMessages)
 	if err == nil {
 		return stored, false, nil
 	}
@@ -95,23 +85,75 @@ func sessionAndClientID(db *gorm.DB, sessionID, clientID string) (Session, int64
 	return sess, pk.Int64, err
 }
 
-// nextSeq increments the session's last_seq, stamps its activity columns and
-// returns the new seq, in one statement. The increment takes the session
-// row's write lock (SQLite: the database write lock) until the transaction
-// ends, so concurrent senders queue here and each sees the previous one's
-// committed seq.
-func (s *Store) nextSeq(tx *gorm.DB, sessionID, callType string) (int64, error) {
+// insertMessages stores msgs (whose session columns are filled) in one
+// transaction and returns the rows as stored, in the same order: for each
+// session, in sorted order so that concurrent batches cannot deadlock, one
+// statement takes as many seqs as it has messages here; then one INSERT
+// writes every row.
+func (s *Store) insertMessages(ctx context.Context, msgs []Message) ([]Message, error) {
+	type sessionSeqs struct {
+		n       int64
+		in, out bool
+		next    int64 // the seq of its next message in msgs
+	}
+	bySession := make(map[string]*sessionSeqs)
+	for _, m := range msgs {
+		ss := bySession[m.SessionID]
+		if ss == nil {
+			ss = &sessionSeqs{}
+			bySession[m.SessionID] = ss
+		}
+		ss.n++
+		ss.in = ss.in || m.CallType == protocol.CallTypeIn
+		ss.out = ss.out || m.CallType == protocol.CallTypeOut
+	}
+	ids := slices.Sorted(maps.Keys(bySession))
+	var rows []Message
+	err := s.retryTx(ctx, func(tx *gorm.DB) error {
+		for _, id := range ids {
+			ss := bySession[id]
+			last, err := s.takeSeqs(tx, id, ss.n, ss.in, ss.out)
+			if err != nil {
+				return err
+			}
+			ss.next = last - ss.n + 1
+		}
+		now := s.now()
+		rows = make([]Message, len(msgs))
+		for i, m := range msgs {
+			ss := bySession[m.SessionID]
+			m.PK, m.ID, m.Seq, m.CreatedAt = 0, NewID(), ss.next, now
+			ss.next++
+			rows[i] = m
+		}
+		return tx.Create(&rows).Error
+	})
+	return rows, err
+}
+
+// takeSeqs adds n to the session's last_seq, stamps its activity columns
+// (in: a visitor's message, out: an agent's) and returns the new last_seq,
+// in one statement. The increment takes the session row's write lock
+// (SQLite: the database write lock) until the transaction ends, so
+// concurrent senders queue here and each sees the previous one's committed
+// seq.
+func (s *Store) takeSeqs(tx *gorm.DB, sessionID string, n int64, in, out bool) (int64, error) {
 	now := s.now()
 	set, args := "updated_at = ?", []any{now}
-	if side := sideColumns(callType); side != "" {
-		set += side
+	// The timers measure from each side's last message.
+	if in {
+		set += ", last_visitor_at = ?, idle_warned = false"
+		args = append(args, now)
+	}
+	if out {
+		set += ", last_agent_at = ?, agent_reminded = false"
 		args = append(args, now)
 	}
 	args = append(args, sessionID)
 	if !s.mysql {
 		var seq []int64
-		if err := tx.Raw("UPDATE sessions SET last_seq = last_seq + 1, "+set+" WHERE id = ? RETURNING last_seq", args...).
-			Scan(&seq).Error; err != nil {
+		if err := tx.Raw("UPDATE sessions SET last_seq = last_seq + ?, "+set+" WHERE id = ? RETURNING last_seq",
+			append([]any{n}, args...)...).Scan(&seq).Error; err != nil {
 			return 0, err
 		}
 		if len(seq) == 0 {
@@ -122,27 +164,14 @@ func (s *Store) nextSeq(tx *gorm.DB, sessionID, callType string) (int64, error) 
 	// LAST_INSERT_ID(expr) hands the new value back in the statement's OK
 	// packet, so no SELECT is needed (MySQL and MariaDB alike).
 	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context,
-		"UPDATE sessions SET last_seq = LAST_INSERT_ID(last_seq + 1), "+set+" WHERE id = ?", args...)
+		"UPDATE sessions SET last_seq = LAST_INSERT_ID(last_seq + ?), "+set+" WHERE id = ?", append([]any{n}, args...)...)
 	if err != nil {
 		return 0, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
+	if affected, err := res.RowsAffected(); err != nil || affected == 0 {
 		return 0, cmp.Or(err, ErrNotFound)
 	}
 	return res.LastInsertId()
-}
-
-// sideColumns are the extra assignments a message makes to its session,
-// each taking the time as its one argument: the timers measure from each
-// side's last message.
-func sideColumns(callType string) string {
-	switch callType {
-	case protocol.CallTypeIn:
-		return ", last_visitor_at = ?, idle_warned = false"
-	case protocol.CallTypeOut:
-		return ", last_agent_at = ?, agent_reminded = false"
-	}
-	return ""
 }
 
 func messageByClientID(db *gorm.DB, sessionID, clientID string) (Message, bool, error) {

@@ -51,6 +51,8 @@ type Store struct {
 	log   *slog.Logger
 	mysql bool
 	clock func() time.Time
+	// appender batches concurrent AppendMessage calls (msgbatch.go).
+	appender appender
 }
 
 const (
@@ -217,6 +219,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the connection pool.
 func (s *Store) Close() error {
+	s.appender.wait()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return fmt.Errorf("store: pool: %w", err)
