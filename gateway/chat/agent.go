@@ -66,7 +66,7 @@ func (s *Service) agentMessage(ctx context.Context, sock *sio.Socket, m protocol
 	if m.Type == protocol.TypeWriting {
 		s.drafts.Submit("a:"+sess.ID, func(ctx context.Context) {
 			if err := s.Emit.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventTyping, protocol.Typing{AgentServiceID: sess.ID}); err != nil {
-				s.Logger.Debug("typing not delivered", "session", sess.ID, "err", err)
+				s.Logger.Debug("typing not delivered", "agentserviceid", sess.ID, "agentid", p.Agent.ID, "err", err)
 			}
 		})
 		return protocol.OKAck{OK: true}, nil

@@ -111,22 +111,22 @@ func (s *Service) clientIP(sock *sio.Socket) string {
 func (s *Service) Register(srv *sio.Server) {
 	s.sockets = srv
 	user := srv.Namespace(protocol.NamespaceUser)
-	user.OnConnect(s.visitorConnect)
+	user.OnConnect(onConnect(s.visitorConnect))
 	user.OnDisconnect(s.visitorDisconnect)
-	sio.Handle(user, protocol.EventNew, s.visitorNew)
-	sio.Handle(user, protocol.EventMessage, s.visitorMessage)
-	sio.Handle(user, protocol.EventTrace, s.visitorTrace)
-	sio.Handle(user, protocol.EventInvite, s.visitorInviteAnswer)
-	sio.Handle(user, protocol.EventSatisfaction, s.visitorRating)
+	handle(user, protocol.EventNew, s.visitorNew)
+	handle(user, protocol.EventMessage, s.visitorMessage)
+	handle(user, protocol.EventTrace, s.visitorTrace)
+	handle(user, protocol.EventInvite, s.visitorInviteAnswer)
+	handle(user, protocol.EventSatisfaction, s.visitorRating)
 
 	agent := srv.Namespace(protocol.NamespaceAgent)
-	agent.OnConnect(s.agentConnect)
+	agent.OnConnect(onConnect(s.agentConnect))
 	agent.OnDisconnect(s.agentDisconnect)
-	sio.Handle(agent, protocol.EventMessage, s.agentMessage)
+	handle(agent, protocol.EventMessage, s.agentMessage)
 
 	im := srv.Namespace(protocol.NamespaceIM)
-	im.OnConnect(s.imConnect)
-	sio.Handle(im, protocol.EventMessage, s.imMessage)
+	im.OnConnect(onConnect(s.imConnect))
+	handle(im, protocol.EventMessage, s.imMessage)
 }
 
 // Deliver hands a message published anywhere in the cluster to this node's
@@ -200,11 +200,11 @@ func (s *Service) send(ctx context.Context, sess store.Session, m *store.Message
 	// publish leaves a seq gap that clients fill from the history API.
 	chat := stored.Chat()
 	if err := s.Emit.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventMessage, chat); err != nil {
-		s.Logger.Warn("publish to visitor failed", "session", sess.ID, "err", err)
+		s.Logger.WarnContext(ctx, "publish to visitor failed", "agentserviceid", sess.ID, "err", err)
 	}
 	if sess.AgentNo != "" {
 		if err := s.Emit.ToAgent(ctx, sess.AgentNo, protocol.EventMessage, chat); err != nil {
-			s.Logger.Warn("publish to agent failed", "session", sess.ID, "err", err)
+			s.Logger.WarnContext(ctx, "publish to agent failed", "agentserviceid", sess.ID, "err", err)
 		}
 	}
 	return ack, nil

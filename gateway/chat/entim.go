@@ -61,7 +61,7 @@ func (s *Service) imMessage(ctx context.Context, sock *sio.Socket, m protocol.IM
 	wire := protocol.IMMessage{ID: stored.ID, From: stored.From, ToUser: m.ToUser, Group: stored.GroupID, Message: stored.Body, ClientID: stored.ClientID, CreateTime: ack.CreateTime}
 	for _, agentID := range to {
 		if err := s.Emit.ToRoom(ctx, protocol.NamespaceIM, protocol.AgentRoom(agentID), protocol.EventMessage, wire, ""); err != nil {
-			s.Logger.Warn("IM message not delivered", "to", agentID, "err", err)
+			s.Logger.WarnContext(ctx, "IM message not delivered", "to", agentID, "err", err)
 		}
 	}
 	return ack, nil

@@ -72,9 +72,8 @@ func (s *Service) visitorTrace(ctx context.Context, sock *sio.Socket, t protocol
 
 // visitorInviteAnswer acknowledges the answer to an invite: accepting means
 // the widget sends `new` with the inviting agent, which is what routes.
-func (s *Service) visitorInviteAnswer(_ context.Context, sock *sio.Socket, a protocol.InviteAnswer) (any, error) {
-	v := visitorOf(sock)
-	s.Logger.Info("invite answered", "appid", v.site.AppID, "userid", v.userID, "accept", a.Accept)
+func (s *Service) visitorInviteAnswer(ctx context.Context, _ *sio.Socket, a protocol.InviteAnswer) (any, error) {
+	s.Logger.InfoContext(ctx, "invite answered", "accept", a.Accept)
 	return protocol.OKAck{OK: true}, nil
 }
 

@@ -87,7 +87,7 @@ func (l *localVisitors) byTenant() map[string][]online.Visitor {
 // refresh repairs them).
 func (s *Service) seen(ctx context.Context, orgi string, v online.Visitor) {
 	if err := s.Online.Seen(ctx, orgi, []online.Visitor{v}); err != nil {
-		s.Logger.Debug("online visitor not published", "err", err)
+		s.Logger.DebugContext(ctx, "online visitor not published", "err", err)
 	}
 }
 

@@ -52,14 +52,14 @@ func (s *Service) announce(ctx context.Context, kind string, r command.SocketRef
 		Node: s.NodeID, At: time.Now().UTC(),
 	})
 	if err != nil {
-		s.Logger.Warn("agent presence not announced", "kind", kind, "agent", r.AgentID, "err", err)
+		s.Logger.WarnContext(ctx, "agent presence not announced", "kind", kind, "agentid", r.AgentID, "socket", r.SocketID, "err", err)
 	}
 }
 
 func (s *Service) agentDisconnect(sock *sio.Socket, _ string) {
 	if r, ok := s.agents.remove(sock.ID()); ok {
 		// The socket's own context has ended; this outlives it briefly.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(socketContext(context.Background(), sock), 5*time.Second)
 		defer cancel()
 		s.announce(ctx, command.AgentDisconnected, r)
 	}

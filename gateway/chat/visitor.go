@@ -139,11 +139,11 @@ func (s *Service) visitorDisconnect(sock *sio.Socket, _ string) {
 		return
 	}
 	// The socket's own context has ended; this outlives it briefly.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(socketContext(context.Background(), sock), 5*time.Second)
 	defer cancel()
 	if s.visitorsHere.remove(v.site.Orgi, v.site.AppID, v.userID) {
 		if err := s.Online.Gone(ctx, v.site.Orgi, v.site.AppID, v.userID); err != nil {
-			s.Logger.Debug("online visitor not removed", "err", err)
+			s.Logger.DebugContext(ctx, "online visitor not removed", "err", err)
 		}
 	}
 	v.mu.Lock()
@@ -162,7 +162,7 @@ func (s *Service) visitorPresence(ctx context.Context, kind, socketID, orgi, ses
 		ID: store.NewID(), Kind: kind, Orgi: orgi, SessionID: sessionID, SocketID: socketID, Node: s.NodeID, At: time.Now().UTC(),
 	})
 	if err != nil {
-		s.Logger.Warn("visitor presence not reported", "kind", kind, "session", sessionID, "err", err)
+		s.Logger.WarnContext(ctx, "visitor presence not reported", "kind", kind, "agentserviceid", sessionID, "err", err)
 	}
 }
 
@@ -344,7 +344,7 @@ func (s *Service) visitorDraft(sess store.Session, v *visitor, draft string) {
 	}
 	s.drafts.Submit("v:"+sess.ID, func(ctx context.Context) {
 		if err := s.Emit.ToAgent(ctx, sess.AgentNo, protocol.EventMessage, msg); err != nil {
-			s.Logger.Debug("draft not delivered", "session", sess.ID, "err", err)
+			s.Logger.Debug("draft not delivered", "agentserviceid", sess.ID, "userid", v.userID, "err", err)
 		}
 	})
 }

@@ -312,7 +312,7 @@ describe('graceful drain under load through HAProxy', { skip: lbSkipReason() }, 
     const summary = {
       victim: victimId, clientsOnVictim: clients, visitorsPerNode: counts, acked: sent.length, ...stats,
       rawDuplicateDeliveries: duplicates,
-      victimTabMessagesWhileDraining: agents.map((a) => a.tabs[victim].rec.count('message', () => true) - a.tabs[victim].rec.all('message').filter((e) => e.t < t0 || e.t > firstClose).length), exitedAfterSeconds: exitedAfter,
+      victimTabMessagesWhileDraining: agents.map((a) => a.tabs[victim].rec.count('message', (_, e) => e.t > t0 && e.t < firstClose)), exitedAfterSeconds: exitedAfter,
       readyz503AfterMs: watch.readyz503 - t0, lbDownAfterMs: watch.lbDown - t0, firstSocketClosedAfterMs: firstClose - t0,
     };
     console.log(`# drain: ${JSON.stringify(summary)}`);
@@ -321,6 +321,7 @@ describe('graceful drain under load through HAProxy', { skip: lbSkipReason() }, 
     assert.ok(watch.readyz503 && watch.readyz503 < firstClose, `/readyz must fail before the first socket closes: ${brief(summary)}`);
     assert.ok(watch.lbDown && watch.lbDown < firstClose, `HAProxy must mark ${victimId} DOWN before its sockets close: ${brief(summary)}`);
     assert.ok(firstClose < Infinity, 'the drained node closed its clients\' sockets');
+    assert.ok(summary.victimTabMessagesWhileDraining.every((n) => n > 0), `${victimId} kept delivering while draining: ${brief(summary)}`);
     // A clean exit within the grace: run() returned nil ("gateway stopped",
     // no "gateway: <error>" line, which main prints before exit 1).
     assert.ok(exitedAfter < DRAIN_DELAY_S + SHUTDOWN_S, `${victimId} exited ${exitedAfter} s after SIGTERM; want < ${DRAIN_DELAY_S + SHUTDOWN_S} s\n${stopLines.join('\n')}`);
@@ -386,6 +387,27 @@ describe('graceful drain under load through HAProxy', { skip: lbSkipReason() }, 
     const reply = await agentSay(tab.rec, chat.sid, 'welcome back');
     await waitMsg(v, { clientid: reply.clientid }, { timeout: LONG });
     assert.equal(await c.metric(victim, 'kefu_socket_connections', { namespace: '/im/user', transport: 'polling' }), 1, `${node} serves the new visitor (/metrics)`);
+  }));
+
+  test('logs: a request id through HAProxy is echoed and logged; no token or signature in any gateway log', run(async () => {
+    const rid = `drain-${Date.now().toString(36)}`;
+    const res = await http(c.lbUrl, 'GET', `/api/v1/agent/sessions?token=${agents[0].token}`, { token: agents[0].token, headers: { 'X-Request-Id': rid } });
+    expectStatus(res, 200, 'sessions');
+    assert.equal(res.headers.get('x-request-id'), rid, 'X-Request-Id echoed');
+    const line = await until(`the access log line of ${rid}`, () => c.gw.map((g) => c.log(g.id)).join('\n').split('\n').find((l) => l.includes(`"request_id":"${rid}"`)));
+    const access = JSON.parse(line);
+    assert.deepEqual([access.msg, access.method, access.path, access.status], ['http request', 'GET', '/api/v1/agent/sessions', 200], line);
+    // A socket handler's line names the socket's Engine.IO session and the visitor.
+    const v = visitors.find((x) => x.rec.socket.connected);
+    const ack = await v.rec.emitAck('invite', { accept: false });
+    assert.ok(ack && ack.ok, `invite answer: ${brief(ack)}`);
+    const sid = String(v.rec.socket.io.engine.id);
+    const inv = await until('the "invite answered" line', () => c.log(nodeOf(v.rec)).split('\n').find((l) => l.includes('"msg":"invite answered"') && l.includes(sid)));
+    const fields = JSON.parse(inv);
+    assert.deepEqual([fields.sid, fields.userid, fields.appid], [sid, v.ident.userid, v.ident.appid], inv);
+    const logs = c.gw.map((g) => c.log(g.id)).join('\n');
+    for (const a of agents) assert.ok(!logs.includes(a.token), 'an agent token in a gateway log');
+    for (const v of visitors) assert.ok(!logs.includes(v.ident.sign), 'a visitor signature in a gateway log');
   }));
 
   test('no gateway or routing replica panicked or raced', run(async () => {
