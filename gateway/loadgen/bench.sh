@@ -21,7 +21,7 @@
 # BENCH_KEFU_RATE (200 msg/s: what the stored path sustains here; its run
 # is labelled kefu@rate only when it equals BENCH_RATE), BENCH_DURATION
 # (20s), BENCH_MAX_DURATION (15s, closed loop), BENCH_WINDOW (1 message in
-# flight per visitor in the closed loop), BENCH_IDLE (10000 idle
+# flight per visitor in the closed loop), BENCH_IDLE (15000 idle
 # websockets), BENCH_IDLE_HOLD (130s: how long they are held before memory
 # is read; over 2 minutes, so that Go's periodic GC has run once since the
 # connect burst), BENCH_TRANSPORT (websocket), BENCH_ONLY (kefu,ours,peer:
@@ -43,7 +43,7 @@ KEFU_RATE=${BENCH_KEFU_RATE:-200}
 DURATION=${BENCH_DURATION:-20s}
 MAX_DURATION=${BENCH_MAX_DURATION:-15s}
 WINDOW=${BENCH_WINDOW:-1}
-IDLE=${BENCH_IDLE:-10000}
+IDLE=${BENCH_IDLE:-15000}
 IDLE_HOLD=${BENCH_IDLE_HOLD:-130s}
 TRANSPORT=${BENCH_TRANSPORT:-websocket}
 ONLY=${BENCH_ONLY:-kefu,ours,peer}
@@ -151,7 +151,7 @@ fresh_db() { # DB
 loadgen() {
 	local label=$1
 	shift
-	log "run $label"
+	log "run $label; $(uptime)"
 	"$LOADGEN" -label "$label" -json "$@" >"$OUT/$label.json" 2>"$LOGS/$label.txt" || {
 		tail -n 20 "$LOGS/$label.txt" >&2
 		return 1

@@ -218,6 +218,7 @@ func load(ctx context.Context, cfg config, log *slog.Logger) (*Report, error) {
 	defer r.pool.close()
 	defer r.closeClients()
 
+	loadStart := loadAverage()
 	setupStart := time.Now()
 	if err := sc.setup(ctx); err != nil {
 		return nil, err
@@ -296,6 +297,7 @@ func load(ctx context.Context, cfg config, log *slog.Logger) (*Report, error) {
 	}
 
 	rep := r.report(measured, setupTime, len(flows))
+	rep.LoadAverage = [2]float64{loadStart, loadAverage()}
 	for i, w := range procs {
 		rep.Processes = append(rep.Processes, procReport(w, before[i], connected[i], start[i], end[i]))
 	}

@@ -278,3 +278,15 @@ func (r *runner) saveProfile(ctx context.Context, what, name string) {
 	}
 	r.log.Info("profile saved", "path", path)
 }
+
+// loadAverage is the machine's 1-minute load average, 0 where /proc has
+// none.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), " ")
+	v, _ := strconv.ParseFloat(first, 64)
+	return v
+}

@@ -66,6 +66,10 @@ type Report struct {
 
 	Errors    map[string]int64 `json:"errors"`
 	Processes []ProcReport     `json:"processes"`
+	// LoadAverage is the machine's 1-minute load average when the run
+	// started and when it ended: other work on the machine skews every
+	// figure, throughput most.
+	LoadAverage [2]float64 `json:"load_average"`
 }
 
 func (r *runner) report(measured, setup time.Duration, flows int) *Report {
@@ -132,7 +136,8 @@ func (rep *Report) print(w io.Writer) {
 	default:
 		fmt.Fprintf(w, ", closed loop (window %d) for %.1f s", rep.Window, rep.Duration)
 	}
-	fmt.Fprintf(w, " ==\nconnections: %d established, %d failed (set-up %.1f s, %d flows)\n",
+	fmt.Fprintf(w, " ==\nmachine load average: %.2f at the start, %.2f at the end", rep.LoadAverage[0], rep.LoadAverage[1])
+	fmt.Fprintf(w, "\nconnections: %d established, %d failed (set-up %.1f s, %d flows)\n",
 		rep.Connections.Established, rep.Connections.Failed, rep.SetupTime, rep.Flows)
 	if !rep.Idle {
 		m := rep.Messages
@@ -212,8 +217,8 @@ func table(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(load) > 0 {
-		fmt.Fprintln(stdout, "| run | load | conns (failed) | delivered msg/s | p50 ms | p95 ms | p99 ms | round trip p99 ms | lost | errors | nodes' CPU % | nodes' CPU µs/msg | other CPU % | × throughput | × p99 |")
-		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+		fmt.Fprintln(stdout, "| run | load | machine load | conns (failed) | delivered msg/s | p50 ms | p95 ms | p99 ms | round trip p99 ms | lost | errors | nodes' CPU % | nodes' CPU µs/msg | other CPU % | × throughput | × p99 |")
+		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, r := range load {
 			loadDesc := fmt.Sprintf("%d flows, %.0f/s", r.Flows, r.Rate)
 			if r.Rate == 0 {
@@ -245,8 +250,8 @@ func table(args []string, stdout, stderr io.Writer) error {
 			for _, n := range r.Errors {
 				errs += n
 			}
-			fmt.Fprintf(stdout, "| %s | %s, %s | %d (%d) | %.0f | %.2f | %.2f | %.2f | %.2f | %d+%d | %d | %s | %s | %s | %s | %s |\n",
-				r.Label, loadDesc, r.Transport, r.Connections.Established, r.Connections.Failed, r.Throughput.Total,
+			fmt.Fprintf(stdout, "| %s | %s, %s | %s | %d (%d) | %.0f | %.2f | %.2f | %.2f | %.2f | %d+%d | %d | %s | %s | %s | %s | %s |\n",
+				r.Label, loadDesc, r.Transport, machineLoad(r), r.Connections.Established, r.Connections.Failed, r.Throughput.Total,
 				r.Latency.Forward.P50, r.Latency.Forward.P95, r.Latency.Forward.P99, r.Latency.RTT.P99,
 				r.Messages.Lost, r.Messages.LostReplies, errs, strings.Join(cpu, " + "), perMsg, strings.Join(other, ", "), xThr, xP99)
 		}
@@ -255,8 +260,8 @@ func table(args []string, stdout, stderr io.Writer) error {
 		if len(load) > 0 {
 			fmt.Fprintln(stdout)
 		}
-		fmt.Fprintln(stdout, "| run | idle conns (failed) | RSS before | RSS connected | ΔRSS/conn | goroutines/conn | heap/conn | stack/conn |")
-		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|")
+		fmt.Fprintln(stdout, "| run | machine load | idle conns (failed) | RSS before | RSS connected | ΔRSS/conn | goroutines/conn | heap/conn | stack/conn |")
+		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 		for _, r := range idle {
 			for _, p := range r.Processes {
 				if p.URL == "" || p.Conns == 0 {
@@ -270,10 +275,15 @@ func table(args []string, stdout, stderr io.Writer) error {
 				if heap == 0 {
 					heap = p.NodeHeapPerConn + p.NodeExternalPerConn
 				}
-				fmt.Fprintf(stdout, "| %s | %d (%d) | %s | %s | %s | %s | %s | %s |\n", r.Label, p.Conns, r.Connections.Failed,
+				fmt.Fprintf(stdout, "| %s | %s | %d (%d) | %s | %s | %s | %s | %s | %s |\n", r.Label, machineLoad(r), p.Conns, r.Connections.Failed,
 					mib(p.RSSBefore), mib(p.RSSConnected), kib(p.DeltaRSSPerConn), gpc, kib(heap), kib(p.StackInusePerConn))
 			}
 		}
 	}
 	return nil
+}
+
+// machineLoad is the run's load average column: "start → end".
+func machineLoad(r *Report) string {
+	return fmt.Sprintf("%.1f → %.1f", r.LoadAverage[0], r.LoadAverage[1])
 }
