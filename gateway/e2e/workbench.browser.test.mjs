@@ -8,8 +8,9 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, expectStatus, newVisitor, uid, brief } from './client.mjs';
+import { http, expectStatus, newVisitor, connectVisitor, uid, brief } from './client.mjs';
 import { workbenchSuite, browserSkip, T } from './workbench-harness.mjs';
+import { AGENT_PNG } from './widget-harness.mjs';
 
 const XSS = '<img src=x onerror="window.__xss=1;alert(1)"><b>bold</b>';
 
@@ -68,6 +69,16 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     const mark2 = v.mark();
     await page.keyboard.press('Enter');
     await v.waitFor('message', (m) => m && m.calltype === 'out' && m.message === 'We ship within 2 working days.', { after: mark2, what: 'canned reply' });
+
+    // A picture, uploaded then sent by attachment id.
+    const mark3 = v.mark();
+    await page.setInputFiles('#file-input', { name: 'teapot.png', mimeType: 'image/png', buffer: AGENT_PNG });
+    const pic = await v.waitFor('message', (m) => m && m.calltype === 'out' && m.msgtype === 'image', { after: mark3, what: 'picture' });
+    assert.equal(pic.filename, 'teapot.png', brief(pic));
+    await page.waitForFunction(() => {
+      const img = document.querySelector('#chat-logs li.msg.me img');
+      return !!img && img.complete && img.naturalWidth > 0;
+    }, null, { timeout: T });
 
     await v.emitAck('message', { type: 'message', msgtype: 'text', message: 'Great, thanks. One more question…', clientid: uid() });
     await v.emitAck('message', { type: 'writing', msgtype: 'text', message: 'Do you gift-wrap the tea', clientid: uid() });
@@ -145,6 +156,17 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     assert.equal(await pb.locator('#composer').isVisible(), false, 'no composer on an ended chat');
     await pb.click('#clear-ended');
     await w.conv(pb, sid).waitFor({ state: 'detached', timeout: T });
+
+    // The visitor comes back: the panel lists the earlier chat, whose transcript opens.
+    await w.notReady(a);
+    const again = await v.emitAck('new', { name: 'Mika', agent: b.agent.id });
+    assert.ok(again?.ok && again.agentserviceid !== sid, `a second chat: ${brief(again)}`);
+    await w.conv(pb, again.agentserviceid).click();
+    await pb.locator('#visitor-previous button').first().click();
+    await pb.locator('#transcript-log li.msg.peer', { hasText: 'order #1042' }).waitFor({ timeout: T });
+    await pb.locator('#transcript-log li.msg.me', { hasText: 'shipping expert' }).waitFor({ timeout: T });
+    await pb.keyboard.press('Escape');
+    await pb.locator('#transcript-dialog').waitFor({ state: 'detached', timeout: T });
     assert.deepEqual([...pa.errors, ...pb.errors], [], 'page errors');
     await w.notReady(a, b);
   }));
@@ -173,6 +195,21 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     await tab2.reload();
     await w.conv(tab2, sid).locator('.unread-badge', { hasText: '1' }).waitFor({ timeout: T });
     await w.shot(tab2, 'workbench-list.png');
+
+    // Block the visitor for 2 hours: the chat ends and their socket is refused.
+    await tab1.evaluate(() => window.__setHidden(false));
+    const vmark = v.mark();
+    await tab1.click('#act-block');
+    await tab1.fill('#block-hours', '2');
+    await tab1.fill('#block-reason', 'spam');
+    await tab1.click('#block-dialog-submit');
+    await v.waitFor('refused', (e) => e && e.code === 'forbidden', { after: vmark, what: 'refused' });
+    await w.conv(tab1, sid).locator('.tag-ended').waitFor({ timeout: T });
+    const blocks = expectStatus(await http(w.gw1, 'GET', '/api/v1/blacklist', { token: a.token }), 200, 'blacklist');
+    const entry = blocks.find((x) => x.userid === v.query.userid);
+    assert.ok(entry && entry.reason === 'spam', `blacklisted: ${brief(blocks)}`);
+    const hours = (Date.parse(entry.until) - Date.now()) / 3600e3;
+    assert.ok(hours > 1.9 && hours <= 2, `for 2 hours: ${entry.until}`);
     await w.notReady(a);
   }));
 
@@ -291,5 +328,41 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     await p.locator('#login-error', { hasText: '登录失败' }).waitFor({ timeout: T });
     assert.equal(await p.locator('#workbench').isVisible(), false);
     assert.deepEqual(p.errors, [], 'page errors');
+  }));
+
+  test('history paging; online visitors and an invite', w.run(async () => {
+    const a = await w.agent('Gus');
+    const page = await w.openWorkbench(w.gw1, a);
+    const { v, sid } = await w.visitorChat(w.gw2, a, { query: { nickname: 'Quinn' } });
+    for (let i = 1; i <= 35; i++) await v.emitAck('message', { type: 'message', msgtype: 'text', message: `line ${i}`, clientid: uid() });
+    await w.conv(page, sid).locator('.unread-badge', { hasText: '35' }).waitFor({ timeout: T });
+    // A tab opened now knows only what it loads: the latest page, then earlier ones on demand.
+    const tab = await w.openWorkbench(w.gw2, a, { ready: false });
+    await w.conv(tab, sid).click();
+    await tab.locator('#chat-logs li.msg.peer', { hasText: 'line 35' }).waitFor({ timeout: T });
+    const before = await tab.locator('#chat-logs ol:not([hidden]) li.msg').count();
+    assert.ok(before < 35, `one page first (${before})`);
+    await tab.click('#load-earlier');
+    await tab.locator('#chat-logs li.msg.peer .text', { hasText: /^line 1$/ }).waitFor({ timeout: T });
+    const texts = await tab.$$eval('#chat-logs ol:not([hidden]) li.msg.peer .text', (ps) => ps.map((p) => p.textContent));
+    assert.deepEqual(texts, Array.from({ length: 35 }, (_, i) => `line ${i + 1}`), 'every message once, in order');
+    await tab.locator('#load-earlier').waitFor({ state: 'hidden', timeout: T });
+    await tab.close();
+
+    // A visitor browsing without chatting is invited.
+    const ident = await newVisitor(w.gw2);
+    const browsing = connectVisitor(w.gw2, ident, { query: { nickname: 'Pia', title: 'Teapot sale', url: 'https://shop.example/sale' } });
+    await browsing.connected();
+    await page.click('#online-button');
+    const item = page.locator('#online-list li', { hasText: 'Pia' });
+    await item.waitFor({ timeout: T });
+    await page.locator('#online-list li', { hasText: 'Quinn' }).locator('button[disabled]').waitFor({ timeout: T });
+    await page.fill('#invite-message', 'Can I help you find a teapot?');
+    const mark = browsing.mark();
+    await item.locator('button').click();
+    const inv = await browsing.waitFor('invite', () => true, { after: mark, what: 'invite' });
+    assert.deepEqual({ agentno: String(inv.agentno), nickName: inv.nickName, message: inv.message }, { agentno: String(a.agent.id), nickName: 'Gus', message: 'Can I help you find a teapot?' });
+    assert.deepEqual(page.errors, [], 'page errors');
+    await w.notReady(a);
   }));
 });

@@ -195,7 +195,7 @@ export function createCanned(app: App, text: HTMLTextAreaElement): CannedSuggest
           const ed = h("button", { type: "button", class: "link", text: t().cannedEdit });
           ed.addEventListener("click", () => edit(r));
           const del = h("button", { type: "button", class: "link danger", text: t().cannedDelete });
-          del.addEventListener("click", () => void remove(r));
+          del.addEventListener("click", () => remove(r));
           bar.append(ed, del);
         }
         card.appendChild(bar);
@@ -228,14 +228,19 @@ export function createCanned(app: App, text: HTMLTextAreaElement): CannedSuggest
     });
   }
 
-  async function remove(r: Canned): Promise<void> {
-    if (!window.confirm(t().cannedDeleteConfirm)) return;
-    try {
-      await app.api("DELETE", "/canned/" + encodeURIComponent(r.id));
-      await load();
-    } catch (e) {
-      app.toast(t().error(t().errSave) + errorText(e), true);
-    }
+  function remove(r: Canned): void {
+    modal({
+      id: "canned-delete-dialog",
+      title: t().cannedDeleteConfirm,
+      t: t(),
+      submit: t().cannedDelete,
+      body: [h("p", { text: str(r.title) })],
+      onSubmit: async () => {
+        await app.api("DELETE", "/canned/" + encodeURIComponent(r.id));
+        await load();
+        return true;
+      },
+    });
   }
 
   // Loaded when the panel is first shown, and again on every show.

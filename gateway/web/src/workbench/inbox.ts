@@ -107,7 +107,7 @@ export function createInbox(app: App, hooks: { onCount(): void }): Inbox {
     const dl = h("dl", { class: "facts" });
     row(dl, tt.phone, str(m.phone));
     row(dl, tt.email, str(m.email));
-    row(dl, tt.sourcePage, str(m.appid));
+    row(dl, tt.site, str(m.appid));
     detail.appendChild(dl);
     detail.appendChild(h("time", { class: "muted small", text: formatTime(str(m.createtime)) }));
     detail.appendChild(h("p", { class: "leave-content", id: "inbox-content", text: str(m.content) }));

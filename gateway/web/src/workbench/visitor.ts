@@ -142,7 +142,7 @@ export function createVisitorPanel(app: App, hooks: { current(): Conv | null; en
       li.appendChild(h("time", { class: "muted small", text: " " + formatTime(str(p.createtime)) }));
       trail.appendChild(li);
     }
-    if (!trail.firstChild) trail.appendChild(h("li", { class: "muted", text: tt.noPrevious }));
+    if (!trail.firstChild) trail.appendChild(h("li", { class: "muted none", text: tt.noPrevious }));
     body.appendChild(trail);
 
     body.appendChild(h("h4", { text: tt.previous }));
@@ -152,7 +152,7 @@ export function createVisitorPanel(app: App, hooks: { current(): Conv | null; en
       b.addEventListener("click", () => void transcript(s));
       prev.appendChild(h("li", {}, b));
     }
-    if (!prev.firstChild) prev.appendChild(h("li", { class: "muted", text: tt.noPrevious }));
+    if (!prev.firstChild) prev.appendChild(h("li", { class: "muted none", text: tt.noPrevious }));
     body.appendChild(prev);
   }
 
@@ -362,11 +362,12 @@ export function createVisitorPanel(app: App, hooks: { current(): Conv | null; en
 
   return {
     show(c) {
-      if (c === shown) return;
+      if (c && c === shown) return;
       shown = c;
       data = null;
       body.textContent = "";
       if (c) void load(c);
+      else body.appendChild(h("p", { class: "empty", text: t().pickConversation }));
     },
     relabel() {
       render();
