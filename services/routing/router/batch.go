@@ -165,11 +165,16 @@ func (b *batch) agentConnected(c command.Command) error {
 	}
 	b.touched[t.orgi] = true
 	b.presence(t.orgi, c.AgentID, true)
-	if a.state.Status == protocol.AgentOffline {
+	switch {
+	case a.state.Status == protocol.AgentOffline:
 		next := a.state
 		next.Status = protocol.AgentNotReady
 		b.setState(a, next)
 		return nil
+	case a.state.StatusSince == nil:
+		// A new agent's state was never stored: store it as it is, so that
+		// readers of the stored states (the IM contacts) see it online too.
+		b.setState(a, a.state)
 	}
 	return b.drain(t.orgi)
 }

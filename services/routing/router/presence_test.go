@@ -186,6 +186,10 @@ func TestColleaguesHearPresenceChanges(t *testing.T) {
 	if len(got) != 1 || got[0] != (protocol.IMPresence{UserID: a, Online: true}) {
 		t.Fatalf("online: %+v", got)
 	}
+	// The stored state agrees (the IM contacts list reads it), also for an agent new to routing.
+	if st, err := f.st.GetAgentState(f.ctx, a); err != nil || st.Status == protocol.AgentOffline {
+		t.Fatalf("stored state of an online agent: %+v, %v", st, err)
+	}
 	f.disconnect("s1")
 	f.disconnect("s2")
 	f.advance(19 * time.Second)
