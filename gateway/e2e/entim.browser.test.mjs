@@ -15,7 +15,8 @@ import fs from 'node:fs';
 import { chromium } from 'playwright-core';
 import { startCluster } from './cluster.mjs';
 import { Recorder, TRANSPORTS, http, expectStatus, adminLogin, createAgent, uid, brief, closeAllClients } from './client.mjs';
-import { CHROMIUM, SHOTS, T, DESKTOP, browserSkip } from './widget-harness.mjs';
+import { CHROMIUM, SHOTS, T, DESKTOP, browserSkip, cuttableProxy } from './widget-harness.mjs';
+import { connectAgent } from './client.mjs';
 
 const XSS_GROUP = '<img src=x onerror="window.__xss=1"> Night <b>shift</b> & co';
 const XSS_TEXT = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1;alert(1)"> a < b && "c"';
@@ -306,6 +307,50 @@ describe('workbench: enterprise IM panel (browser)', { skip: browserSkip() }, ()
     await pageA.locator('.entim-conv-body .entim-log-note').filter({ hasText: 'start of the conversation' }).waitFor({ timeout: T });
     assert.equal(await pageA.locator('.entim-conv-body .entim-earlier').isHidden(), true, 'nothing more to load');
     cIM.close();
+  }));
+
+  test('a dropped connection: a send fails, is retried with the same clientid and stored once; on reconnect presence and missed messages come back', run(async () => {
+    const proxy = await cuttableProxy(gw1);
+    try {
+      const ctx = await newContext();
+      const page = await signIn(ctx, proxy.url, A);
+      await openIM(page);
+      await item(page, 'user', C.agent.id).click();
+      await waitMessage(page, 'note 35', 'the conversation with C');
+      await waitPresence(page, C.agent.id, false);
+
+      proxy.down = true;
+      proxy.cut();
+      await page.locator('.entim-banner').filter({ hasText: 'reconnecting' }).waitFor({ timeout: T });
+      await say(page, 'Are you there?');
+      // Unanswered, it turns failed after the acknowledgement timeout, with a retry.
+      await page.locator('li.entim-msg[data-state="failed"] .entim-retry').waitFor({ timeout: 30000 });
+      await page.click('li.entim-msg[data-state="failed"] .entim-retry');
+      await page.locator('li.entim-msg[data-state="sending"]').waitFor({ timeout: T });
+
+      // Meanwhile C opens the workbench (online) and writes: this page hears neither.
+      const cWork = connectAgent(gw2, C.token, { label: 'Chloé workbench' });
+      await cWork.connected();
+      const cIM = new Recorder(gw2, '/im/entim', { query: { token: C.token }, transports: TRANSPORTS.websocket, label: 'Chloé IM 2' });
+      await cIM.connected();
+      const ack = await cIM.emitAck('message', { touser: A.agent.id, msgtype: 'text', message: 'Back now — sorry!', clientid: uid('im') });
+      assert.ok(ack?.ok, `C's message: ${brief(ack)}`);
+      await waitPresence(pageA, C.agent.id, true); // the page still connected hears it
+
+      proxy.down = false;
+      await page.locator('.entim-banner').waitFor({ state: 'hidden', timeout: T });
+      await waitPresence(page, C.agent.id, true);
+      await waitMessage(page, 'Back now — sorry!', 'the message missed while away');
+      const mine = await waitMessage(page, 'Are you there?', 'the retried send, once');
+      assert.ok(mine.mine && mine.id, `sent: ${brief(mine)}`);
+      const stored = await c.sql(`SELECT COUNT(*) FROM im_messages WHERE body = 'Are you there?'`);
+      assert.equal(stored[0][0], '1', 'stored once');
+      await page.close();
+      cWork.close();
+      cIM.close();
+    } finally {
+      proxy.close();
+    }
   }));
 
   test('screenshot, then presence: B signs out → A sees B offline after the grace', run(async () => {
