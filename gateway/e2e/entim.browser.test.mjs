@@ -374,4 +374,21 @@ describe('workbench: enterprise IM panel (browser)', { skip: browserSkip() }, ()
     assert.deepEqual(ctxA.errors, [], 'no page errors at A');
     assert.deepEqual(ctxB.errors, [], 'no page errors at B');
   }));
+
+  test('in Chinese: the panel speaks the workbench\'s language', run(async () => {
+    const ctx = await browser.newContext({ viewport: DESKTOP, deviceScaleFactor: 1, locale: 'zh-CN' });
+    ctx.dialogs = [];
+    ctx.errors = [];
+    contexts.push(ctx);
+    const page = await signIn(ctx, gw2, C);
+    await openIM(page);
+    assert.deepEqual(await page.$$eval('.entim-section-title', (h) => h.map((x) => x.textContent)), ['同事', '群组'], 'section titles');
+    assert.equal(await page.getAttribute('.entim-search-input', 'placeholder'), '搜索', 'search');
+    await item(page, 'user', A.agent.id).click();
+    await waitMessage(page, 'Back now — sorry!', 'C\'s conversation with A');
+    assert.equal(await page.getAttribute('.entim-compose', 'placeholder'), '发消息给 Ann Lee', 'composer');
+    assert.equal(await page.textContent('.entim-compose-hint'), 'Enter 发送 · Shift+Enter 换行', 'hint');
+    assert.equal(await page.textContent('.entim-conv-sub'), '在线', 'A, still signed in, is online');
+    assert.deepEqual(ctx.errors, [], 'no page errors');
+  }));
 });
