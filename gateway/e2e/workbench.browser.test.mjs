@@ -31,7 +31,7 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     const ship = expectStatus(await http(w.gw1, 'POST', '/api/v1/tags', { token: w.admin.token, body: { name: 'Shipping ' + uid('t').slice(-4), color: '#2f6fde' } }), 201, 'tag');
 
     await page.evaluate(() => window.__setHidden(true));
-    const { v, sid } = await w.visitorChat(w.gw2, a, { query: { nickname: 'Lena', title: 'Teapots · Kefu Shop', url: 'https://shop.example/teapots' } });
+    const { v, sid } = await w.visitorChat(w.gw2, a, { query: { nickname: 'Lena', title: 'Teapots · Kefu Shop', url: 'https://shop.example/teapots', osname: 'macOS', browser: 'Chrome 131' } });
     await w.conv(page, sid).waitFor({ timeout: T });
     await page.waitForFunction(() => window.__notes.length > 0 && window.__sounds > 0, null, { timeout: T });
     const notes = await page.evaluate(() => window.__notes);
@@ -194,10 +194,21 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     await w.conv(tab2, sid).locator('.unread-badge', { hasText: '1' }).waitFor({ timeout: T });
     await tab2.reload();
     await w.conv(tab2, sid).locator('.unread-badge', { hasText: '1' }).waitFor({ timeout: T });
-    await w.shot(tab2, 'workbench-list.png');
+
+    // More chats for the list: one with unread messages and a draft, one ended.
+    const p2 = await w.visitorChat(w.gw2, a, { query: { nickname: 'Priya', title: 'Blue teapot · Kefu Shop' } });
+    await p2.v.emitAck('message', { type: 'message', msgtype: 'text', message: 'Is the blue teapot back in stock?', clientid: uid() });
+    await p2.v.emitAck('message', { type: 'message', msgtype: 'text', message: 'I would need two of them.', clientid: uid() });
+    const p3 = await w.visitorChat(w.gw2, a, { query: { nickname: 'Tomás' } });
+    await p3.v.emitAck('message', { type: 'message', msgtype: 'text', message: 'Thanks, that was all!', clientid: uid() });
+    expectStatus(await http(w.gw1, 'POST', `/api/v1/sessions/${p3.sid}/end`, { token: a.token }), 200, 'end');
+    await tab1.evaluate(() => window.__setHidden(false));
+    await w.conv(tab1, p3.sid).locator('.tag-ended').waitFor({ timeout: T });
+    await w.conv(tab1, p2.sid).locator('.unread-badge', { hasText: '2' }).waitFor({ timeout: T });
+    await tab1.fill('#composer-text', 'Anything else I can help with?');
+    await w.shot(tab1, 'workbench-list.png');
 
     // Block the visitor for 2 hours: the chat ends and their socket is refused.
-    await tab1.evaluate(() => window.__setHidden(false));
     const vmark = v.mark();
     await tab1.click('#act-block');
     await tab1.fill('#block-hours', '2');

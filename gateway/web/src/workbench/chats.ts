@@ -511,6 +511,7 @@ export function createChats(app: App, hooks: { onUnread(): void }): Chats {
 
   // ------------------------------------------------------------ the API for main.ts
 
+  renderPane();
   return {
     async refresh() {
       try {

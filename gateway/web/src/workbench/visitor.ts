@@ -107,7 +107,7 @@ export function createVisitorPanel(app: App, hooks: { current(): Conv | null; en
     row(dl, tt.location, h("span", { id: "visitor-location", text: locationText(d.location) || tt.unknown }));
     row(dl, tt.system, [str(d.osname), str(d.browser)].filter(Boolean).join(" · ") || tt.unknown);
     row(dl, tt.ip, str(d.ip));
-    row(dl, tt.sourcePage, pageLink(str(d.title), str(d.url)));
+    if (str(d.title) || str(d.url)) row(dl, tt.sourcePage, pageLink(str(d.title), str(d.url)));
     if (str(d.referrer)) row(dl, tt.referrer, pageLink("", str(d.referrer)));
     const contact = contactNode(d.contact);
     if (contact) row(dl, tt.contact, contact);
