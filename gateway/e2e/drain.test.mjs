@@ -367,7 +367,7 @@ describe('graceful drain under load through HAProxy', { skip: lbSkipReason() }, 
     for (const [clientid, , id] of rows) assert.equal(id, acked.get(clientid), `stored id of ${clientid} = acknowledged id`);
   }));
 
-  test('the drained node, started again, takes new clients through HAProxy', run(async () => {
+  test('the drained node, started again, takes new clients through HAProxy, and drains again with exit status 0', run(async () => {
     assert.ok(victim !== undefined, 'the drain test ran');
     const node = c.gw[victim].id;
     await c.restartGateway(victim);
@@ -387,6 +387,14 @@ describe('graceful drain under load through HAProxy', { skip: lbSkipReason() }, 
     const reply = await agentSay(tab.rec, chat.sid, 'welcome back');
     await waitMsg(v, { clientid: reply.clientid }, { timeout: LONG });
     assert.equal(await c.metric(victim, 'kefu_socket_connections', { namespace: '/im/user', transport: 'polling' }), 1, `${node} serves the new visitor (/metrics)`);
+    // This process is the test's child: its exit status is known.
+    const t0 = Date.now();
+    process.kill(c.gw[victim].pid, 'SIGTERM');
+    const code = await c.gw[victim].exited;
+    assert.equal(code, 0, `${node} exit status after SIGTERM`);
+    assert.ok(Date.now() - t0 < (DRAIN_DELAY_S + SHUTDOWN_S) * 1000, `${node} exited ${Date.now() - t0} ms after SIGTERM`);
+    await v.waitEvent('reconnect', () => true, { timeout: LONG, what: 'reconnect after the second drain' });
+    await until('the visitor back on the other node', () => v.socket.connected && nodeOf(v) === c.gw[survivor].id);
   }));
 
   test('logs: a request id through HAProxy is echoed and logged; no token or signature in any gateway log', run(async () => {
