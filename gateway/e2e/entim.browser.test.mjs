@@ -363,6 +363,14 @@ describe('workbench: enterprise IM panel (browser)', { skip: browserSkip() }, ()
     await waitMessage(pageA, 'Also: the customer from this morning wrote again about the refund.\nCould you take that chat?', 'B\'s long message');
     await say(pageA, 'Yes, transfer it to me 👍');
     await waitMessage(pageA, 'Yes, transfer it to me 👍', 'A\'s reply');
+    // A group A is added to by someone else shows up with its unread count (and the IM tab's badge).
+    const team = expectStatus(await http(gw2, 'POST', '/api/v1/entim/groups', { token: C.token, body: { name: 'Support team', members: [A.agent.id, B.agent.id] } }), 201, 'group');
+    const cIM = new Recorder(gw2, '/im/entim', { query: { token: C.token }, transports: TRANSPORTS.websocket, label: 'Chloé IM 3' });
+    await cIM.connected();
+    assert.ok((await cIM.emitAck('message', { group: team.id, msgtype: 'text', message: 'Reminder: team sync at 3 pm', clientid: uid('im') }))?.ok, 'group message');
+    await pageA.waitForFunction((id) => document.querySelector(`.entim-item[data-kind="group"][data-id="${id}"] .entim-badge`)?.textContent === '1', team.id, { timeout: T });
+    await waitBadge(pageA, '1', 'A\'s IM badge counts the group it was added to');
+    cIM.close();
     await pageA.locator('.entim-compose').fill('Thanks for the heads-up');
     await pageA.screenshot({ path: SHOTS + 'workbench-entim.png' });
 

@@ -151,9 +151,12 @@ class Entim {
   setVisible(visible: boolean): void {
     if (visible === this.visible) return;
     this.visible = visible;
+    if (!visible || this.stopped) return;
     // While hidden the log had no size to scroll in: put it back where the agent left it.
     const log = this.currentLog();
-    if (log && visible) log.attached();
+    if (log) log.attached();
+    // Reads made in the agent's other tabs are not announced: the counts come from the server.
+    this.refresh();
     this.maybeRead();
   }
 
