@@ -25,7 +25,7 @@ import assert from 'node:assert/strict';
 import { DEMO_PASSWORD } from './cluster.mjs';
 import { startLBCluster, lbSkipReason } from './lbcluster.mjs';
 import {
-  TRANSPORTS, TIMEOUT, uid, newVisitor, connectVisitor, connectAgent, createAgent, setStatus, login,
+  TRANSPORTS, uid, newVisitor, connectVisitor, connectAgent, createAgent, setStatus, login,
   visitorSay, agentSay, waitMsg, http, expectStatus, brief, closeAllClients,
 } from './client.mjs';
 
