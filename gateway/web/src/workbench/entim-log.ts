@@ -95,6 +95,7 @@ export class ConvLog {
       if (r.clientid) this.byClient.set(r.clientid, r);
     }
     this.loaded = false;
+    this.loading = false; // a page still on its way is stale (generation)
     this.hasMore = false;
     this.oldestPk = "";
     this.saved = null;
@@ -238,7 +239,8 @@ export class ConvLog {
     let note = "";
     if (this.error) note = this.ctx.t.loadFailed + this.error;
     else if (this.loading) note = this.ctx.t.loading;
-    else if (this.loaded && !this.hasMore && this.rows.length > 0) note = this.ctx.t.start;
+    else if (this.loaded && this.rows.length === 0) note = this.ctx.t.noMessages;
+    else if (this.loaded && !this.hasMore) note = this.ctx.t.start;
     this.note.textContent = note;
     this.note.hidden = note === "";
     this.note.classList.toggle("entim-error", this.error !== "");

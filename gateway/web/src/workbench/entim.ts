@@ -463,7 +463,8 @@ class Entim {
   private autosize(): void {
     const box = this.input;
     box.style.height = "auto";
-    box.style.height = Math.min(box.scrollHeight, 160) + "px";
+    // Out of view it has no height to measure: the stylesheet's then.
+    box.style.height = box.scrollHeight ? Math.min(box.scrollHeight, 160) + "px" : "";
   }
 
   // ------------------------------------------------------------ groups
