@@ -27,8 +27,8 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
       token: a.token, body: { category: 'Greetings', title: 'Hello', content: 'Hello! How can I help you today?', scope: 'private' },
     }), 201, 'canned reply');
 
-    const vip = expectStatus(await http(w.gw1, 'POST', '/api/v1/tags', { token: w.admin.token, body: { name: 'VIP ' + uid('t').slice(-4), color: '#b26a00' } }), 201, 'tag');
-    const ship = expectStatus(await http(w.gw1, 'POST', '/api/v1/tags', { token: w.admin.token, body: { name: 'Shipping ' + uid('t').slice(-4), color: '#2f6fde' } }), 201, 'tag');
+    const vip = expectStatus(await http(w.gw1, 'POST', '/api/v1/tags', { token: w.admin.token, body: { name: 'VIP', color: '#b26a00' } }), 201, 'tag');
+    const ship = expectStatus(await http(w.gw1, 'POST', '/api/v1/tags', { token: w.admin.token, body: { name: 'Shipping', color: '#2f6fde' } }), 201, 'tag');
 
     await page.evaluate(() => window.__setHidden(true));
     const { v, sid } = await w.visitorChat(w.gw2, a, { query: { nickname: 'Lena', title: 'Teapots · Kefu Shop', url: 'https://shop.example/teapots', osname: 'macOS', browser: 'Chrome 131' } });
@@ -231,7 +231,7 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     await page.locator('#inbox-list').waitFor({ timeout: T });
     await page.evaluate(() => window.__setHidden(true));
     const ident = await newVisitor(w.gw1);
-    const name = 'Olga ' + uid('n').slice(-5);
+    const name = 'Olga Berg';
     const left = expectStatus(await http(w.gw1, 'POST', '/im/demo/leavemsg', {
       body: { userid: ident.userid, sign: ident.sign, name, phone: '+44 20 7946 0000', email: 'olga@example.com', content: 'Please call me back about a wholesale order of 40 teapots.' },
     }), 201, 'leave a message');

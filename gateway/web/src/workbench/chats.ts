@@ -558,14 +558,18 @@ export function createChats(app: App, hooks: { onUnread(): void }): Chats {
     onNew(s) {
       if (!s || typeof s.agentserviceid !== "string") return;
       const existing = convs.get(s.agentserviceid);
-      if (existing && !existing.ended) return;
+      if (existing && !existing.ended) {
+        // Known from one of its messages before `new` came: take the summary.
+        renderItem(upsert(s));
+        return;
+      }
       if (existing) drop(existing); // a chat back to me after being transferred away
       const c = upsert(s);
       c.lastAt = str(s.createtime) || new Date().toISOString();
       renderItem(c);
       renderList();
       if (s.trans && s.transfrom) app.toast(t().transferredFrom(str(s.transfrom)));
-      app.alert(t().newChat(nameOf(c.s)), str(s.title) || str(s.url), "kefu-new-" + s.agentserviceid);
+      app.alert(t().newChat(nameOf(c.s)), str(s.title) || str(s.url), "kefu-new-" + s.agentserviceid, true);
     },
     onMessage(m) {
       if (!m || typeof m.agentserviceid !== "string") return;

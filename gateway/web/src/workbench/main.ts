@@ -91,17 +91,16 @@ function readPrefs(): Prefs {
 
 const app: App = {
   t: () => t,
-  lang: () => lang,
   me: () => profile,
   prefs: () => prefs,
   socket: () => socket,
   api,
   upload,
   toast,
-  alert(title, body, tag) {
-    if (!pageHidden()) return;
-    if (prefs.sound) notifier.chime();
-    if (prefs.desktop) notifier.desktop(title, body, tag);
+  alert(title, body, tag, chime = false) {
+    const hidden = pageHidden();
+    if (prefs.sound && (hidden || chime)) notifier.chime();
+    if (prefs.desktop && hidden) notifier.desktop(title, body, tag);
   },
   isStaff: () => profile.roles.some((r) => r === "supervisor" || r === "admin"),
 };
@@ -360,6 +359,8 @@ document.querySelectorAll<HTMLButtonElement>("button[data-tab]").forEach((b) =>
 document.addEventListener("visibilitychange", () => {
   if (entim) entim.setVisible(tab === "entim" && !pageHidden());
   chats.setVisible(tab === "chats");
+  // Another tab may have changed my status meanwhile.
+  if (token && !pageHidden()) void readStatus();
 });
 
 // ---------------------------------------------------------------- settings and password

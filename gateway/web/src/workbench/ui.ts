@@ -3,7 +3,7 @@
 
 import type { Socket } from "../common";
 import { h } from "../widget/dom";
-import type { Lang, Strings } from "./i18n";
+import type { Strings } from "./i18n";
 
 export interface Profile {
   id: string;
@@ -22,7 +22,6 @@ export interface Prefs {
 /** What main.ts hands to every part of the workbench. */
 export interface App {
   t(): Strings;
-  lang(): Lang;
   me(): Profile;
   prefs(): Prefs;
   socket(): Socket | null;
@@ -31,8 +30,8 @@ export interface App {
   /** POST multipart to /api/v1/uploads. */
   upload(form: FormData): Promise<Upload>;
   toast(text: string, error?: boolean): void;
-  /** Sound and desktop notification (when the page is hidden). */
-  alert(title: string, body: string, tag: string): void;
+  /** A desktop notification and the chime while the page is hidden; with `chime`, the chime also when it is not. */
+  alert(title: string, body: string, tag: string, chime?: boolean): void;
   isStaff(): boolean;
 }
 
