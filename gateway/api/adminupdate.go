@@ -168,7 +168,7 @@ func (a *API) updateSkill(c echo.Context) error {
 func (a *API) routingSettingsChanged(c echo.Context, orgi string) {
 	err := a.Commands.Send(c.Request().Context(), command.Command{ID: store.NewID(), Kind: command.ConfigChanged, Orgi: orgi, Node: a.NodeID, At: time.Now().UTC()})
 	if err != nil {
-		a.Logger.Warn("routing not told of new settings", "orgi", orgi, "err", err)
+		a.Logger.WarnContext(c.Request().Context(), "routing not told of new settings", "orgi", orgi, "err", err)
 	}
 }
 
@@ -201,7 +201,7 @@ func (a *API) endLogins(ctx context.Context, agentID, reason string) error {
 		return err
 	}
 	if err := a.Emit.ToRoom(ctx, protocol.NamespaceAgent, protocol.AgentRoom(agentID), protocol.EventLeave, protocol.Leave{Reason: reason}, ""); err != nil {
-		a.Logger.Warn("leave not delivered", "agent", agentID, "err", err)
+		a.Logger.WarnContext(ctx, "leave not delivered", "agent", agentID, "err", err)
 	}
 	return nil
 }

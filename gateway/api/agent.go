@@ -92,7 +92,7 @@ func (a *API) logout(c echo.Context) error {
 		return err
 	}
 	if err := a.Emit.ToRoom(ctx, protocol.NamespaceAgent, protocol.LoginRoom(p.TokenHash), protocol.EventLeave, protocol.Leave{Reason: "logout"}, ""); err != nil {
-		a.Logger.Warn("leave not delivered", "agent", p.Agent.ID, "err", err)
+		a.Logger.WarnContext(ctx, "leave not delivered", "agent", p.Agent.ID, "err", err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -217,17 +217,17 @@ func (a *API) end(c echo.Context, sess store.Session, endBy string) error {
 	}
 	texts, err := a.Store.Prompts(ctx, ended.Orgi)
 	if err != nil {
-		a.Logger.Warn("prompts not loaded; using the defaults", "orgi", ended.Orgi, "err", err)
+		a.Logger.WarnContext(ctx, "prompts not loaded; using the defaults", "orgi", ended.Orgi, "err", err)
 	}
 	if err := a.Emit.ToVisitor(ctx, ended.AppID, ended.UserID, protocol.EventStatus, protocol.VisitorStatus{
 		State: protocol.StateEnded, MessageType: "end", Message: texts.Text(prompt.Ended, "", 0),
 		AgentServiceID: ended.ID, AgentNo: ended.AgentNo, CreateTime: protocol.Time(now),
 	}); err != nil {
-		a.Logger.Warn("end not delivered to visitor", "session", ended.ID, "err", err)
+		a.Logger.WarnContext(ctx, "end not delivered to visitor", "agentserviceid", ended.ID, "err", err)
 	}
 	if ended.AgentNo != "" {
 		if err := a.Emit.ToAgent(ctx, ended.AgentNo, protocol.EventEnd, ended.Summary()); err != nil {
-			a.Logger.Warn("end not delivered to agent", "session", ended.ID, "err", err)
+			a.Logger.WarnContext(ctx, "end not delivered to agent", "agentserviceid", ended.ID, "err", err)
 		}
 	}
 	err = a.Commands.Send(ctx, command.Command{
@@ -235,7 +235,7 @@ func (a *API) end(c echo.Context, sess store.Session, endBy string) error {
 	})
 	if err != nil {
 		// The session is ended; the queue is served at the next change.
-		a.Logger.Warn("routing not told of end", "session", ended.ID, "err", err)
+		a.Logger.WarnContext(ctx, "routing not told of end", "agentserviceid", ended.ID, "err", err)
 	}
 	return nil
 }

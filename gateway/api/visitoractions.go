@@ -108,7 +108,7 @@ func (a *API) block(c echo.Context) error {
 	// disconnects a visitor room that is sent `refused`).
 	refusal := protocol.Errorf(protocol.CodeForbidden, "blocked until %s", b.Until.Format(time.RFC3339))
 	if err := a.Emit.ToVisitor(ctx, site.AppID, in.UserID, protocol.EventRefused, refusal); err != nil {
-		a.Logger.Warn("blocked visitor's sockets not told", "userid", in.UserID, "err", err)
+		a.Logger.WarnContext(ctx, "blocked visitor's sockets not told", "userid", in.UserID, "err", err)
 	}
 	return c.JSON(http.StatusCreated, blockView(b))
 }

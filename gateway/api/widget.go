@@ -161,7 +161,7 @@ func (a *API) leaveMessage(c echo.Context) error {
 	}
 	note := map[string]any{"id": m.ID, "name": m.Name, "createtime": protocol.Time(m.CreatedAt)}
 	if err := a.Emit.ToRoom(c.Request().Context(), protocol.NamespaceAgent, protocol.TenantAgentsRoom(site.Orgi), EventLeaveMessage, note, ""); err != nil {
-		a.Logger.Warn("agents not told of a left message", "err", err)
+		a.Logger.WarnContext(c.Request().Context(), "agents not told of a left message", "err", err)
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"id": m.ID})
 }

@@ -91,7 +91,7 @@ func (a *API) markRead(c echo.Context) error {
 	}
 	view := readView{AgentServiceID: sess.ID, ReadSeq: seq, Unread: unread[sess.ID]}
 	if err := a.Emit.ToAgent(ctx, p.Agent.ID, EventRead, view); err != nil {
-		a.Logger.Warn("read state not sent to the other tabs", "err", err)
+		a.Logger.WarnContext(ctx, "read state not sent to the other tabs", "err", err)
 	}
 	return c.JSON(http.StatusOK, view)
 }
