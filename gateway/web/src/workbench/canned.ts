@@ -20,6 +20,8 @@ export interface CannedSuggest {
   /** A key in the composer; true when the suggestions used it. */
   onKey(ev: KeyboardEvent): boolean;
   close(): void;
+  /** The language changed. */
+  relabel(): void;
 }
 
 const HASH = /(^|\s)#([^\s#]*)$/;
@@ -142,8 +144,14 @@ export function createCanned(app: App, text: HTMLTextAreaElement): CannedSuggest
 
   // ------------------------------------------------------------ the side panel
 
-  const search = h("input", { type: "search", id: "canned-search", placeholder: t().cannedSearch, "aria-label": t().cannedSearch });
-  const newButton = h("button", { type: "button", id: "canned-new", class: "primary small", text: t().cannedNew });
+  const search = h("input", { type: "search", id: "canned-search" });
+  const newButton = h("button", { type: "button", id: "canned-new", class: "primary small" });
+  const labelTools = () => {
+    search.placeholder = t().cannedSearch;
+    search.setAttribute("aria-label", t().cannedSearch);
+    newButton.textContent = t().cannedNew;
+  };
+  labelTools();
   const listBox = h("div", { class: "canned-list", id: "canned-list" });
   panel.append(h("div", { class: "canned-tools" }, search, newButton), listBox);
   let searchTimer: number | undefined;
@@ -248,5 +256,13 @@ export function createCanned(app: App, text: HTMLTextAreaElement): CannedSuggest
     if (!panel.hidden) void load();
   }).observe(panel, { attributes: true, attributeFilter: ["hidden"] });
 
-  return { update: () => void update(), onKey, close };
+  return {
+    update: () => void update(),
+    onKey,
+    close,
+    relabel() {
+      labelTools();
+      if (!panel.hidden) void load();
+    },
+  };
 }

@@ -545,6 +545,7 @@ export function createChats(app: App, hooks: { onUnread(): void }): Chats {
       for (const c of convs.values()) renderItem(c);
       renderPane();
       visitor.relabel();
+      canned.relabel();
     },
     totalUnread() {
       let n = 0;

@@ -59,6 +59,7 @@ let entim: EntimHandle | null = null;
 let tab: Tab = "chats";
 let status = { status: "notready", busy: false };
 let counters: Counters = {};
+let conn: "connecting" | "connected" | "disconnected" = "connecting";
 let toastTimer: number | undefined;
 const notifier = new Notifier();
 
@@ -158,6 +159,7 @@ function applyLang(): void {
   document.querySelectorAll<HTMLSelectElement>(".lang-select").forEach((s) => (s.value = lang));
   renderStatus();
   renderCounters();
+  renderConn();
   renderBadges();
   chats.relabel();
   inbox.relabel();
@@ -289,7 +291,8 @@ function connect(): void {
   s.on("leavemsg", inbox.onNotice);
 }
 
-function renderConn(state: "connecting" | "connected" | "disconnected"): void {
+function renderConn(state = conn): void {
+  conn = state;
   connLine.className = "conn " + state;
   connLine.textContent = state === "connected" ? t.connected : state === "connecting" ? t.connecting : t.disconnected;
   connLine.dataset.state = state;
