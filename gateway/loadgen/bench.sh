@@ -6,13 +6,17 @@
 #             agents on our protocol, every message stored;
 #   2. ours:  2 fresh gateways in relay mode (KEFU_RELAY_BENCH=true, the
 #             /relay namespace: no store on the path);
-#   3. peer:  2 node processes of the socket.io relay sharing one Redis.
+#   3. peer:  2 node processes of the socket.io relay sharing one Redis;
+#   4. turns: ours and the peer side by side, closed loops in turn.
 #
-# Each gets the same load from gateway/loadgen: a fixed rate (latency), a
-# closed loop (throughput), and N idle websockets on one node (memory per
-# connection). Our gateways are profiled meanwhile (/debug/pprof/, served in
-# relay-bench mode only). The results table is printed at the end; the JSON
-# reports, profiles and logs stay in the output directory.
+# Phases 1-3 each get the same load from gateway/loadgen: a fixed rate
+# (latency), a closed loop (throughput), and N idle websockets on one node
+# (memory per connection). Our gateways are profiled meanwhile
+# (/debug/pprof/, served in relay-bench mode only). Phase 4 repeats short
+# closed loops of both in turn: when other work on the machine comes and
+# goes, ratios from neighbouring runs are the fairest. Every run records
+# the machine's load average. The results table is printed at the end; the
+# JSON reports, profiles and logs stay in the output directory.
 #
 #   gateway/loadgen/bench.sh [OUTDIR]
 #
@@ -24,8 +28,9 @@
 # flight per visitor in the closed loop), BENCH_IDLE (15000 idle
 # websockets), BENCH_IDLE_HOLD (130s: how long they are held before memory
 # is read; over 2 minutes, so that Go's periodic GC has run once since the
-# connect burst), BENCH_TRANSPORT (websocket), BENCH_ONLY (kefu,ours,peer:
-# the phases to run).
+# connect burst), BENCH_ROUNDS (3 rounds of phase 4), BENCH_ROUND_DURATION
+# (10s per closed loop of phase 4), BENCH_TRANSPORT (websocket),
+# BENCH_ONLY (kefu,ours,peer,turns: the phases to run).
 #
 # Needs go, node/npm, and redis-server + mariadb (deploy/testenv/servers.sh
 # installs them when run as root).
@@ -46,7 +51,9 @@ WINDOW=${BENCH_WINDOW:-1}
 IDLE=${BENCH_IDLE:-15000}
 IDLE_HOLD=${BENCH_IDLE_HOLD:-130s}
 TRANSPORT=${BENCH_TRANSPORT:-websocket}
-ONLY=${BENCH_ONLY:-kefu,ours,peer}
+ONLY=${BENCH_ONLY:-kefu,ours,peer,turns}
+ROUNDS=${BENCH_ROUNDS:-3}
+ROUND_DURATION=${BENCH_ROUND_DURATION:-10s}
 
 DEMO_PASSWORD=bench-demo-pass-0123
 SECRET=bench-visitor-signing-secret-0123456789abcdef
@@ -142,6 +149,23 @@ start_gateways() {
 	GW1_PID=${pids[0]}
 }
 
+# start_peers PHASE: starts 2 peer nodes; sets PEER_URLS, PEER_PIDS, PEER1.
+start_peers() {
+	local i port pids=() urls=()
+	for i in 1 2; do
+		port=$(free_port)
+		PORT=$port REDIS_URL=$KEFU_TEST_REDIS_URL node "$ROOT/gateway/loadgen/peer/server.mjs" >"$LOGS/$1-node$i.log" 2>&1 &
+		pids+=($!)
+		STARTED+=($!)
+		urls+=("http://127.0.0.1:$port")
+	done
+	for i in "${urls[@]}"; do wait_healthy "$i"; done
+	PEER_URLS=$(IFS=,; echo "${urls[*]}")
+	PEER_PIDS=$(IFS=,; echo "${pids[*]}")
+	PEER1=${urls[0]}
+	PEER1_PID=${pids[0]}
+}
+
 fresh_db() { # DB
 	sql "DROP DATABASE IF EXISTS \`$1\`; CREATE DATABASE \`$1\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 	redis-cli -p "$KEFU_TEST_REDIS_PORT" flushall >/dev/null
@@ -209,21 +233,6 @@ fi
 # ---- 3. the peer ----
 if [[ $ONLY == *peer* ]]; then
 	redis-cli -p "$KEFU_TEST_REDIS_PORT" flushall >/dev/null
-	start_peers() {
-		local i port pids=() urls=()
-		for i in 1 2; do
-			port=$(free_port)
-			PORT=$port REDIS_URL=$KEFU_TEST_REDIS_URL node "$ROOT/gateway/loadgen/peer/server.mjs" >"$LOGS/$1-node$i.log" 2>&1 &
-			pids+=($!)
-			STARTED+=($!)
-			urls+=("http://127.0.0.1:$port")
-		done
-		for i in "${urls[@]}"; do wait_healthy "$i"; done
-		PEER_URLS=$(IFS=,; echo "${urls[*]}")
-		PEER_PIDS=$(IFS=,; echo "${pids[*]}")
-		PEER1=${urls[0]}
-		PEER1_PID=${pids[0]}
-	}
 	start_peers peer
 	relay=(-mode relay -gateways "$PEER_URLS" -pids "$PEER_PIDS" -watch "redis=$REDIS_PID")
 	loadgen "peer@rate" "${relay[@]}" "${common[@]}" -rate "$RATE" -duration "$DURATION"
@@ -232,6 +241,24 @@ if [[ $ONLY == *peer* ]]; then
 	start_peers peer-idle
 	idle_run "peer@idle" "$PEER1" "$PEER1_PID" relay
 	stop_pids ${PEER_PIDS//,/ }
+fi
+
+# ---- 4. ours and the peer in turn ----
+# Closed loops alternating between the two, both set-ups running: when other
+# work comes and goes on the machine, these ratios are the fairest.
+if [[ $ONLY == *turns* ]] && [ "$ROUNDS" -gt 0 ]; then
+	redis-cli -p "$KEFU_TEST_REDIS_PORT" flushall >/dev/null
+	start_gateways turns relay_bench
+	start_peers turns
+	for i in $(seq 1 "$ROUNDS"); do
+		for side in ours peer; do
+			urls=$GW_URLS pids=$GW_PIDS
+			[ $side = ours ] || urls=$PEER_URLS pids=$PEER_PIDS
+			loadgen "$side@max-$i" -mode relay -gateways "$urls" -pids "$pids" -watch "redis=$REDIS_PID" \
+				"${common[@]}" -rate 0 -window "$WINDOW" -duration "$ROUND_DURATION"
+		done
+	done
+	stop_pids ${GW_PIDS//,/ } ${PEER_PIDS//,/ }
 fi
 
 # ---- results ----

@@ -147,7 +147,7 @@ func newWSConn(srv *Server, wr *wire, ws *websocket.Conn, r *http.Request) *wsCo
 		wire:   wr,
 		ws:     ws,
 		url:    *r.URL,
-		header: r.Header.Clone(),
+		header: wr.header, // read-only, so one copy per connection is enough
 		wlock:  make(chan struct{}, 1),
 	}
 	c.writeDeadline.Store(time.Time{})
