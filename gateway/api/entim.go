@@ -145,8 +145,8 @@ func (a *API) imCreateGroup(c echo.Context) error {
 }
 
 type imReadRequest struct {
-	With  string `json:"with"`
-	Group string `json:"group"`
+	With  string `json:"with,omitempty"`
+	Group string `json:"group,omitempty"`
 }
 
 func (a *API) imRead(c echo.Context) error {
@@ -158,8 +158,14 @@ func (a *API) imRead(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Store.MarkIMRead(c.Request().Context(), principal(c).Agent.ID, in.With, groupID); err != nil {
+	ctx := c.Request().Context()
+	me := principal(c).Agent.ID
+	if err := a.Store.MarkIMRead(ctx, me, in.With, groupID); err != nil {
 		return err
+	}
+	// The agent's other tabs clear the same badge.
+	if err := a.Emit.ToRoom(ctx, protocol.NamespaceIM, protocol.AgentRoom(me), EventRead, imReadRequest{With: in.With, Group: groupID}, ""); err != nil {
+		a.Logger.WarnContext(ctx, "IM read not sent to the other tabs", "err", err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }

@@ -241,6 +241,23 @@ describe('workbench: enterprise IM panel (browser)', { skip: browserSkip() }, ()
     await pageA2.close();
   }));
 
+  test('a read in one tab clears the count in the agent\'s other tab, whose IM tab stays hidden', run(async () => {
+    const pageB2 = await signIn(ctxB, gw1, B);
+    await pageB.click('button[data-tab="chats"]');
+    const cIM = new Recorder(gw2, '/im/entim', { query: { token: C.token }, transports: TRANSPORTS.websocket, label: 'Chloé IM (tabs)' });
+    await cIM.connected();
+    assert.ok((await cIM.emitAck('message', { touser: B.agent.id, msgtype: 'text', message: 'Can you cover my 4 pm?', clientid: uid('im') }))?.ok, 'Chloé\'s message');
+    await waitBadge(pageB, '1', 'B\'s first tab counts it');
+    await waitBadge(pageB2, '1', 'B\'s second tab counts it');
+    await openIM(pageB);
+    await item(pageB, 'user', C.agent.id).click();
+    await waitBadge(pageB, '', 'read in the first tab');
+    await waitBadge(pageB2, '', 'the second tab hears the read');
+    assert.equal(await pageB2.locator('#tab-entim').isHidden(), true, 'without showing its IM tab');
+    cIM.close();
+    await pageB2.close();
+  }));
+
   test('a group of both, made in the dialog: messages both ways; names and texts with markup stay text', run(async () => {
     await pageA.click('.entim-new-group');
     const dialog = pageA.locator('dialog.entim-dialog');

@@ -66,7 +66,10 @@ describe('workbench: agents\' IM, read marks, online visitors, leave-message not
     assert.deepEqual({ unread: ann?.unread, online: ann?.online }, { unread: 1, online: false }, `Bo's view of Ann: ${brief(contacts)}`);
     const history = expectStatus(await http(gw2, 'GET', `/api/v1/entim/messages?with=${a.agent.id}`, { token: b.token }), 200, 'history');
     assert.deepEqual(history.map((m) => m.id), [ack.id], `one stored copy: ${brief(history)}`);
+    const rmark = bIM2.mark();
     expectStatus(await http(gw2, 'POST', '/api/v1/entim/read', { token: b.token, body: { with: a.agent.id } }), 204, 'read');
+    const told = await bIM2.waitFor('read', (r) => r && r.with === a.agent.id, { after: rmark, what: "read on Bo's other tab" });
+    assert.deepEqual(told, { with: a.agent.id }, `read event: ${brief(told)}`);
     const after = expectStatus(await http(gw2, 'GET', '/api/v1/entim/contacts', { token: b.token }), 200, 'contacts after read');
     assert.equal(after.contacts.find((x) => x.id === a.agent.id)?.unread, 0, 'read');
 

@@ -155,7 +155,7 @@ class Entim {
     // While hidden the log had no size to scroll in: put it back where the agent left it.
     const log = this.currentLog();
     if (log) log.attached();
-    // Reads made in the agent's other tabs are not announced: the counts come from the server.
+    // Counts may have moved while hidden (a dropped `read`, a missed message): the server's are the truth.
     this.refresh();
     this.maybeRead();
   }
@@ -202,6 +202,7 @@ class Entim {
     s.on("leave", () => this.stop(this.t.signedOut));
     s.on("status", (p: { userid?: string; online?: boolean }) => this.presence(p));
     s.on("message", (m: IMMessage) => this.incoming(m));
+    s.on("read", (r: { with?: string; group?: string }) => this.readElsewhere(r));
     return s;
   }
 
@@ -303,6 +304,16 @@ class Entim {
     this.api.read(target).catch(() => {
       // Not marked: the count comes back with the next contacts load.
     });
+  }
+
+  /** Another tab of this agent read a conversation: clear its count here too. */
+  private readElsewhere(r: { with?: string; group?: string }): void {
+    const target: Target | null = r && typeof r.group === "string" && r.group ? { kind: "group", id: r.group }
+      : r && typeof r.with === "string" && r.with ? { kind: "user", id: r.with } : null;
+    const e = target && this.entry(target);
+    if (!e || !(e.unread > 0)) return;
+    e.unread = 0;
+    this.renderSide();
   }
 
   private nameOf(id: string): string {
