@@ -207,6 +207,10 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     await w.conv(tab1, p2.sid).locator('.unread-badge', { hasText: '2' }).waitFor({ timeout: T });
     await tab1.fill('#composer-text', 'Anything else I can help with?');
     await w.shot(tab1, 'workbench-list.png');
+    await tab1.keyboard.press('Alt+ArrowUp');
+    await tab1.locator('#chat-name', { hasText: 'Priya' }).waitFor({ timeout: T });
+    await tab1.keyboard.press('Alt+ArrowDown');
+    await tab1.locator('#chat-name', { hasText: 'Noor' }).waitFor({ timeout: T });
 
     // Block the visitor for 2 hours: the chat ends and their socket is refused.
     const vmark = v.mark();

@@ -51,7 +51,7 @@ export interface Chats {
   onRead(r: { agentserviceid?: string; readseq?: number; unread?: number }): void;
 }
 
-export function createChats(app: App, hooks: { onUnread(): void }): Chats {
+export function createChats(app: App, hooks: { onUnread(): void; showChats(): void }): Chats {
   const list = $<HTMLUListElement>("conv-list");
   const listEmpty = $("conv-empty");
   const head = $("chat-head");
@@ -173,6 +173,24 @@ export function createChats(app: App, hooks: { onUnread(): void }): Chats {
 
   $("clear-ended").addEventListener("click", () => {
     for (const c of Array.from(convs.values())) if (c.ended) drop(c);
+  });
+
+  /** From a notification: the chats tab, this conversation (if still listed). */
+  function open(c: Conv): void {
+    hooks.showChats();
+    if (convs.get(c.s.agentserviceid) === c) select(c);
+  }
+
+  // Alt+↑ / Alt+↓ move through the list, wherever the focus is.
+  document.addEventListener("keydown", (ev) => {
+    if (!ev.altKey || (ev.key !== "ArrowUp" && ev.key !== "ArrowDown") || list.offsetParent === null) return;
+    const items = Array.from(list.children) as HTMLElement[];
+    const order = items.map((li) => convs.get(li.getAttribute("data-sid") || "")).filter((c): c is Conv => !!c);
+    if (order.length === 0) return;
+    ev.preventDefault();
+    const at = selected ? order.indexOf(selected) : -1;
+    const next = ev.key === "ArrowDown" ? Math.min(order.length - 1, at + 1) : Math.max(0, at < 0 ? 0 : at - 1);
+    select(order[next]);
   });
 
   // ------------------------------------------------------------ the chat pane
@@ -570,7 +588,8 @@ export function createChats(app: App, hooks: { onUnread(): void }): Chats {
       renderItem(c);
       renderList();
       if (s.trans && s.transfrom) app.toast(t().transferredFrom(str(s.transfrom)));
-      app.alert(t().newChat(nameOf(c.s)), str(s.title) || str(s.url), "kefu-new-" + s.agentserviceid, true);
+      const conv = c;
+      app.alert(t().newChat(nameOf(c.s)), str(s.title) || str(s.url), "kefu-new-" + s.agentserviceid, { chime: true, onClick: () => open(conv) });
     },
     onMessage(m) {
       if (!m || typeof m.agentserviceid !== "string") return;
@@ -590,7 +609,8 @@ export function createChats(app: App, hooks: { onUnread(): void }): Chats {
       if (m.calltype === "in") {
         clearDraft(c);
         if (typeof m.seq === "number" && m.seq > c.readseq) c.unread++;
-        app.alert(t().newMessage(nameOf(c.s)), preview(m), "kefu-msg-" + m.agentserviceid);
+        const conv = c;
+        app.alert(t().newMessage(nameOf(c.s)), preview(m), "kefu-msg-" + m.agentserviceid, { onClick: () => open(conv) });
       }
       renderItem(c);
       renderList();

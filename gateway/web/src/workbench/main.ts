@@ -98,10 +98,10 @@ const app: App = {
   api,
   upload,
   toast,
-  alert(title, body, tag, chime = false) {
+  alert(title, body, tag, opts = {}) {
     const hidden = pageHidden();
-    if (prefs.sound && (hidden || chime)) notifier.chime();
-    if (prefs.desktop && hidden) notifier.desktop(title, body, tag);
+    if (prefs.sound && (hidden || opts.chime)) notifier.chime();
+    if (prefs.desktop && hidden) notifier.desktop(title, body, tag, opts.onClick);
   },
   isStaff: () => profile.roles.some((r) => r === "supervisor" || r === "admin"),
 };
@@ -135,7 +135,7 @@ function toast(text: string, error = false): void {
 
 // ---------------------------------------------------------------- parts
 
-const chats: Chats = createChats(app, { onUnread: renderBadges });
+const chats: Chats = createChats(app, { onUnread: renderBadges, showChats: () => showTab("chats") });
 const inbox: Inbox = createInbox(app, { onCount: renderBadges });
 
 function renderBadges(): void {

@@ -48,7 +48,8 @@ export class Notifier {
     }
   }
 
-  desktop(title: string, body: string, tag: string): void {
+  /** Shows a notification; clicking it brings the page forward and runs onClick. */
+  desktop(title: string, body: string, tag: string, onClick?: () => void): void {
     const N = notificationApi();
     if (!N || N.permission !== "granted") return;
     try {
@@ -56,6 +57,7 @@ export class Notifier {
       n.onclick = () => {
         window.focus();
         n.close();
+        if (onClick) onClick();
       };
     } catch {
       // some platforms only allow notifications from a service worker

@@ -31,7 +31,7 @@ export interface App {
   upload(form: FormData): Promise<Upload>;
   toast(text: string, error?: boolean): void;
   /** A desktop notification and the chime while the page is hidden; with `chime`, the chime also when it is not. */
-  alert(title: string, body: string, tag: string, chime?: boolean): void;
+  alert(title: string, body: string, tag: string, opts?: { chime?: boolean; onClick?: () => void }): void;
   isStaff(): boolean;
 }
 
