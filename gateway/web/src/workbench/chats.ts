@@ -4,8 +4,9 @@
 // clientid), pictures and files, and the `#` canned-reply search in the composer.
 
 import { $, ChatLog, ChatMessage, Entry, SessionSummary, Throttle, errorText, randomId, sendEntry } from "../common";
-import { appendLinkified, formatSize, formatTime, h, safeURL } from "../widget/dom";
+import { formatTime, h } from "../widget/dom";
 import { CannedSuggest, createCanned } from "./canned";
+import { messageLog } from "./messages";
 import { App, sessionPath, str } from "./ui";
 import { VisitorPanel, createVisitorPanel } from "./visitor";
 
@@ -101,7 +102,12 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
       s,
       logEl,
       item,
-      log: null as unknown as ChatLog,
+      log: messageLog(logEl, {
+        t,
+        visitorName: () => nameOf(conv.s),
+        onRetry: (e) => retry(conv, e),
+        onGap: (after) => void fetchAfter(conv, after),
+      }),
       ended: "",
       loaded: false,
       more: true,
@@ -113,13 +119,6 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
       last: "",
       lastAt: str(s.createtime),
     };
-    conv.log = new ChatLog(logEl, {
-      sideOf: (m) => (m.calltype === "out" ? "me" : m.calltype === "in" ? "peer" : "system"),
-      whoOf: (m, side) => (side === "me" ? str(m.nickName) || str(m.username) : side === "peer" ? nameOf(conv.s) : ""),
-      onRetry: (e) => retry(conv, e),
-      onGap: (_sid, after) => void fetchAfter(conv, after),
-      draw: drawEntry,
-    });
     item.addEventListener("click", () => select(conv));
     convs.set(s.agentserviceid, conv);
     return conv;
@@ -244,55 +243,6 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
   }
 
   // ------------------------------------------------------------ messages
-
-  function drawEntry(e: Entry, li: HTMLLIElement): void {
-    const tt = t();
-    if (e.id) li.setAttribute("data-id", e.id);
-    if (e.side === "system") {
-      li.appendChild(h("p", { class: "note", text: e.text }));
-      return;
-    }
-    const bubble = h("div", { class: "bubble" });
-    if (e.who) bubble.appendChild(h("span", { class: "who", text: e.who }));
-    const body = h("div", { class: "body" });
-    const href = safeURL(e.url);
-    const label = e.filename || e.text || (e.msgtype === "image" ? tt.image : tt.file);
-    if (e.msgtype === "image" && href) {
-      const a = h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "image-link", title: label });
-      a.appendChild(h("img", { src: href, alt: label }));
-      body.appendChild(a);
-    } else if (e.msgtype !== "text") {
-      const box = href
-        ? h("a", { href, target: "_blank", rel: "noopener noreferrer", download: e.filename || "", class: "file-link" })
-        : h("span", { class: "file-link" });
-      box.appendChild(h("span", { class: "file-name", text: "📄 " + label }));
-      const size = formatSize(e.payload && typeof e.payload.filesize === "number" ? e.payload.filesize : undefined);
-      if (size) box.appendChild(h("span", { class: "file-size", text: " " + size }));
-      body.appendChild(box);
-    } else {
-      const p = h("p", { class: "text" });
-      appendLinkified(p, e.text);
-      body.appendChild(p);
-    }
-    bubble.appendChild(body);
-    const meta = h("div", { class: "meta" });
-    meta.appendChild(h("time", { text: formatTime(e.createtime) }));
-    if (e.side === "me") {
-      const state = e.state === "sending" ? (e.payload && e.payload.uploading ? tt.uploading : tt.sending) : e.state === "sent" ? tt.sent : tt.failed + (e.error ? ": " + e.error : "");
-      meta.appendChild(h("span", { class: "state", text: state, role: e.state === "failed" ? "alert" : undefined }));
-      if (e.state === "failed" && e.payload) {
-        const again = h("button", { type: "button", class: "retry link", text: tt.retry });
-        again.addEventListener("click", () => retry(findConv(e.sid), e));
-        meta.appendChild(again);
-      }
-    }
-    bubble.appendChild(meta);
-    li.appendChild(bubble);
-  }
-
-  function findConv(sid: string): Conv | null {
-    return convs.get(sid) || null;
-  }
 
   function addMessages(c: Conv, ms: ChatMessage[]): void {
     for (const m of ms) {
@@ -462,9 +412,9 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
     else c.log.fail(entry, t().disconnected);
   });
 
-  function retry(c: Conv | null, e: Entry): void {
+  function retry(c: Conv, e: Entry): void {
     const s = app.socket();
-    if (!c || !e.payload) return;
+    if (!e.payload) return;
     if (e.payload.uploading) return void sendFile(c, e);
     if (s) sendEntry(s, c.log, e);
   }

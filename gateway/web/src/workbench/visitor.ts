@@ -6,6 +6,7 @@
 import { $, ChatMessage, SessionSummary, errorText } from "../common";
 import { formatTime, h, safeURL } from "../widget/dom";
 import type { Conv } from "./chats";
+import { messageLog } from "./messages";
 import { App, Location, field, modal, row, sessionPath, str } from "./ui";
 
 interface PanelData {
@@ -207,15 +208,8 @@ export function createVisitorPanel(app: App, hooks: { current(): Conv | null; en
     modal({ id: "transcript-dialog", title: `${tt.transcript} · ${formatTime(str(s.createtime))}`, t: tt, body: [list] });
     try {
       const ms = await app.api<ChatMessage[]>("GET", sessionPath(s.agentserviceid) + "/messages?limit=200");
-      for (const m of Array.isArray(ms) ? ms : []) {
-        const side = m.calltype === "out" ? "me" : m.calltype === "in" ? "peer" : "system";
-        const who = side === "me" ? str(m.nickName) : side === "peer" ? str(s.nickname) || tt.visitor : "";
-        const li = h("li", { class: "msg " + side });
-        const label = m.msgtype === "text" ? str(m.message) : `[${m.msgtype === "image" ? tt.image : tt.file}] ${str(m.filename) || str(m.message)}`;
-        li.appendChild(h("div", { class: "bubble" }, who ? h("span", { class: "who", text: who }) : null,
-          h("p", { class: "text", text: label }), h("div", { class: "meta", text: formatTime(str(m.createtime)) })));
-        list.appendChild(li);
-      }
+      const log = messageLog(list, { t, visitorName: () => str(s.nickname) || tt.visitor });
+      for (const m of Array.isArray(ms) ? ms : []) log.addIncoming(m);
     } catch (e) {
       list.appendChild(h("li", { class: "error", text: tt.error(tt.errLoad) + errorText(e) }));
     }
