@@ -83,7 +83,7 @@ export function workbenchSuite(name) {
   /**
    * The workbench of `a` on gateway `gw`, in a browser context of its own (or `ctx`), signed in
    * through the form, its socket connected, and (unless ready: false) set Ready with the toggle.
-   * Dialogs and page errors are recorded on page.dialogs / page.errors.
+   * Dialogs, page errors and CSP refusals are recorded on page.dialogs / page.errors.
    */
   async function openWorkbench(gw, a, { ready = true, ctx } = {}) {
     if (!ctx) {
@@ -99,6 +99,10 @@ export function workbenchSuite(name) {
       d.dismiss().catch(() => {});
     });
     page.on('pageerror', (e) => page.errors.push(String(e && e.message)));
+    // A CSP refusal is logged, not thrown: count it as an error too.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) page.errors.push(m.text());
+    });
     await page.goto(`${gw}/agent/`);
     await page.fill('#login-username', a.username);
     await page.fill('#login-password', a.password);

@@ -225,6 +225,7 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     assert.ok(entry && entry.reason === 'spam', `blacklisted: ${brief(blocks)}`);
     const hours = (Date.parse(entry.until) - Date.now()) / 3600e3;
     assert.ok(hours > 1.9 && hours <= 2, `for 2 hours: ${entry.until}`);
+    assert.deepEqual([...tab1.errors, ...tab2.errors], [], 'page errors');
     await w.notReady(a);
   }));
 
@@ -297,6 +298,7 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     const hrefs = await page.$$eval('a[href]', (as) => as.map((x) => x.getAttribute('href')));
     assert.ok(hrefs.every((h) => /^(https?:|mailto:|tel:)/.test(h)), `only safe links: ${brief(hrefs)}`);
     await w.assertInert(page, 'workbench');
+    assert.deepEqual(page.errors, [], 'page errors');
     await w.notReady(a);
   }));
 
