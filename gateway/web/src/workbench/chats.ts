@@ -26,7 +26,7 @@ export interface Conv {
   log: ChatLog;
   logEl: HTMLOListElement;
   item: HTMLLIElement;
-  ended: "" | "ended" | "left";
+  ended: boolean;
   loaded: boolean;
   more: boolean; // earlier messages may exist
   oldest: number; // lowest seq loaded
@@ -78,7 +78,7 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
     current: () => selected,
     ended: (sid) => {
       const c = convs.get(sid);
-      if (c) markEnded(c, "ended");
+      if (c) markEnded(c);
     },
   });
   const canned: CannedSuggest = createCanned(app, text);
@@ -108,7 +108,7 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
         onRetry: (e) => retry(conv, e),
         onGap: (after) => void fetchAfter(conv, after),
       }),
-      ended: "",
+      ended: false,
       loaded: false,
       more: true,
       oldest: 0,
@@ -138,7 +138,7 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
     const bottom = h("span", { class: "conv-bottom" });
     const preview = c.draft ? t().typing : c.last || str(c.s.title) || str(c.s.url);
     bottom.appendChild(h("span", { class: "conv-preview", text: preview }));
-    if (c.ended) bottom.appendChild(h("span", { class: "tag-ended", text: c.ended === "left" ? t().left : t().ended }));
+    if (c.ended) bottom.appendChild(h("span", { class: "tag-ended", text: t().ended }));
     if (c.unread > 0) bottom.appendChild(h("span", { class: "unread-badge", text: c.unread > 99 ? "99+" : String(c.unread), title: t().unread(c.unread) }));
     btn.appendChild(bottom);
     li.appendChild(btn);
@@ -468,9 +468,9 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
 
   // ------------------------------------------------------------ ending
 
-  function markEnded(c: Conv, how: "ended" | "left"): void {
+  function markEnded(c: Conv): void {
     if (c.ended) return;
-    c.ended = how;
+    c.ended = true;
     clearDraft(c);
     renderItem(c);
     renderList();
@@ -494,7 +494,7 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
           renderItem(c);
         }
         // Missed while disconnected: chats that are no longer mine in service.
-        for (const c of convs.values()) if (!c.ended && !open.has(c.s.agentserviceid)) markEnded(c, "ended");
+        for (const c of convs.values()) if (!c.ended && !open.has(c.s.agentserviceid)) markEnded(c);
         renderList();
         if (selected) renderPane();
         else chatEmpty.hidden = false;
@@ -568,7 +568,7 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
     },
     onEnd(s) {
       const c = s && convs.get(s.agentserviceid);
-      if (c) markEnded(c, "ended");
+      if (c) markEnded(c);
     },
     onTransout(s) {
       const c = s && convs.get(s.agentserviceid);
