@@ -152,7 +152,8 @@ func (b *batch) visitorRequest(sess store.Session) error {
 // agentConnected records a socket. An agent back from offline is not ready
 // until it says so; one that just came online may take queued visitors.
 func (b *batch) agentConnected(c command.Command) error {
-	if !b.s.pres.add(c.Node, c.SocketID, c.AgentID, c.Orgi) {
+	added, came := b.s.pres.add(c.Node, c.SocketID, c.AgentID, c.Orgi)
+	if !added {
 		return nil
 	}
 	t, err := b.tenant(c.Orgi)
@@ -163,7 +164,11 @@ func (b *batch) agentConnected(c command.Command) error {
 	if err != nil || a == nil {
 		return err
 	}
+	// Counters go out on change only; a new tab has none yet.
 	b.touched[t.orgi] = true
+	if !came {
+		return nil
+	}
 	b.presence(t.orgi, c.AgentID, true)
 	switch {
 	case a.state.Status == protocol.AgentOffline:

@@ -105,19 +105,20 @@ func (p *presence) inGrace(agentID string) bool {
 	return ok
 }
 
-// add records a socket; it reports whether the agent just came online.
-func (p *presence) add(node, socketID, agentID, orgi string) bool {
+// add records a socket; it reports whether the socket is new to routing and
+// whether its agent just came online.
+func (p *presence) add(node, socketID, agentID, orgi string) (added, came bool) {
 	if _, known := p.sockets[socketID]; known {
-		return false
+		return false, false
 	}
-	came := !p.online(agentID)
+	came = !p.online(agentID)
 	p.sockets[socketID] = socketRef{agentID: agentID, orgi: orgi, node: node}
 	if p.byAgent[agentID] == nil {
 		p.byAgent[agentID] = make(map[string]bool)
 	}
 	p.byAgent[agentID][socketID] = true
 	delete(p.grace, agentID)
-	return came
+	return true, came
 }
 
 // remove forgets a socket; an agent left without any starts its grace.
@@ -142,7 +143,7 @@ func (p *presence) replaceNode(node string, refs []command.SocketRef, now, deadl
 	var came []string
 	for _, r := range refs {
 		keep[r.SocketID] = true
-		if p.add(node, r.SocketID, r.AgentID, r.Orgi) {
+		if _, online := p.add(node, r.SocketID, r.AgentID, r.Orgi); online {
 			came = append(came, r.Orgi)
 		}
 	}

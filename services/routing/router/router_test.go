@@ -288,3 +288,32 @@ func TestCountersAreCoalesced(t *testing.T) {
 		t.Fatal("a flush with no change sent counters again")
 	}
 }
+
+func TestANewTabOfAnOnlineAgentGetsTheCounters(t *testing.T) {
+	f := newFixture(t, 0)
+	a := f.agent("a", "agent", 5)
+	f.connect(a, "tab1")
+	f.ready(a)
+	if err := f.svc.flushCounters(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.rec.find("t:o", protocol.EventStatus))
+	f.connect(a, "tab2")
+	if err := f.svc.flushCounters(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := f.rec.find("t:o", protocol.EventStatus)
+	if len(got) != before+1 {
+		t.Fatalf("%d counter events after a second tab opened, want %d", len(got), before+1)
+	}
+	if c := got[len(got)-1].(protocol.AgentCounters); c.Agents != 1 {
+		t.Fatalf("counters %+v; want the one ready agent", c)
+	}
+	f.connect(a, "tab2") // the same socket announced again (a heartbeat): nothing new
+	if err := f.svc.flushCounters(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.rec.find("t:o", protocol.EventStatus)); n != before+1 {
+		t.Fatalf("a repeated announcement sent counters again (%d events)", n)
+	}
+}
