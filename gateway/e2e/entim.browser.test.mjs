@@ -414,6 +414,14 @@ describe('workbench: enterprise IM panel (browser)', { skip: browserSkip() }, ()
     assert.equal(await page.getAttribute('.entim-compose', 'placeholder'), '发消息给 Ann Lee', 'composer');
     assert.equal(await page.textContent('.entim-compose-hint'), 'Enter 发送 · Shift+Enter 换行', 'hint');
     assert.equal(await page.textContent('.entim-conv-sub'), '在线', 'A, still signed in, is online');
+    // A language change after sign-in reaches the panel too (it is mounted again).
+    await page.evaluate(() => {
+      const s = document.querySelector('.lang-select');
+      s.value = 'en';
+      s.dispatchEvent(new Event('change'));
+    });
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.entim-section-title')).map((x) => x.textContent).join() === 'Colleagues,Groups', null, { timeout: T });
+    assert.equal(await page.locator('#entim-root .entim-side').isVisible(), true, 'the panel is still shown');
     assert.deepEqual(ctx.errors, [], 'no page errors');
   }));
 });

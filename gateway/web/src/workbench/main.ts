@@ -163,6 +163,8 @@ function applyLang(): void {
   renderBadges();
   chats.relabel();
   inbox.relabel();
+  // The IM panel takes its language at mount: mount it again in the new one.
+  if (entim) mountIM();
 }
 
 document.querySelectorAll<HTMLSelectElement>(".lang-select").forEach((s) =>
@@ -250,13 +252,18 @@ function start(): void {
   void chats.refresh();
   void inbox.refresh();
   void readStatus();
+  mountIM();
+}
+
+function mountIM(): void {
+  if (entim) entim.close();
   entim = mountEntim(entimRoot, {
     token,
     me: { id: profile.id, nickname: profile.nickname },
     lang,
     onUnread: (n) => setBadge(entimBadge, n),
   });
-  entim.setVisible(false);
+  entim.setVisible(!$("tab-entim").hidden && !pageHidden());
 }
 
 // ---------------------------------------------------------------- socket
