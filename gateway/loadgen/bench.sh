@@ -247,7 +247,7 @@ fi
 # Closed loops alternating between the two, both set-ups running: when other
 # work comes and goes on the machine, these ratios are the fairest.
 if [[ $ONLY == *turns* ]] && [ "$ROUNDS" -gt 0 ]; then
-	redis-cli -p "$KEFU_TEST_REDIS_PORT" flushall >/dev/null
+	fresh_db relay_bench
 	start_gateways turns relay_bench
 	start_peers turns
 	for i in $(seq 1 "$ROUNDS"); do
