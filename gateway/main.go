@@ -85,14 +85,16 @@ func newBus(cfg config.Gateway, log *slog.Logger) (bus, error) {
 		return bus{}, fmt.Errorf("KEFU_REDIS_URL: %w", err)
 	}
 	rdb := redis.NewClient(opts)
+	br := broker.NewRedis(rdb, broker.RedisOptions{Logger: log})
 	return bus{
-		broker: broker.NewRedis(rdb, broker.RedisOptions{Logger: log}),
+		broker: br,
 		commands: command.NewRedis(rdb, command.RedisOptions{
 			Consumer: fmt.Sprintf("%s-%d", cfg.NodeID, os.Getpid()), Logger: log,
 		}),
 		online: online.NewRedis(rdb, ""),
 		ping:   func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		close:  rdb.Close,
+		// Publications still queued go out before the client closes.
+		close: func() error { return errors.Join(br.Close(), rdb.Close()) },
 	}, nil
 }
 

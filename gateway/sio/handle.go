@@ -29,7 +29,9 @@ import (
 //     connection stays up.
 //
 // Further arguments are ignored. Events of sockets that are not connected
-// (refused, or already disconnected) are ignored. Handlers of one socket run
+// (refused, or already disconnected, e.g. by a draining node) do not reach h:
+// they are answered unavailable, so a client knows to send again once it has
+// reconnected. Handlers of one socket run
 // one at a time in arrival order, on that connection's read loop: while h
 // runs, nothing else from that client is read (including its pings), so h
 // should not block for long; ctx is the socket's context. See the package
@@ -40,18 +42,22 @@ func Handle[T any](n *Namespace, event string, h func(ctx context.Context, s *So
 	n.srv.io.OnEvent(n.name, event, func(c socketio.Conn, raw json.RawMessage) json.RawMessage {
 		s := n.lookupConn(c)
 		if s == nil || !s.isOpen() {
-			return nil
+			return notConnectedAck
 		}
 		s.runMu.Lock()
 		defer s.runMu.Unlock()
 		if !s.isOpen() {
-			return nil
+			return notConnectedAck
 		}
 		ack := runHandler(s, event, raw, h)
 		n.srv.cfg.Observer.Handled(n.name, event, ackCode(ack))
 		return ack
 	})
 }
+
+// notConnectedAck answers an event of a socket that is not (or no longer)
+// connected.
+var notConnectedAck = json.RawMessage(`{"ok":false,"error":{"code":"` + protocol.CodeUnavailable + `","message":"not connected: reconnect, then send again"}}`)
 
 // ackCode is "" for a successful acknowledgement, else its error code.
 func ackCode(ack json.RawMessage) string {

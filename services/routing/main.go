@@ -61,7 +61,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	owner := fmt.Sprintf("%s-%d", cfg.NodeID, os.Getpid())
 	commands := command.NewRedis(rdb, command.RedisOptions{Consumer: owner, Logger: log})
-	emitter := emit.New(reg.Publisher(broker.NewRedis(rdb, broker.RedisOptions{Logger: log})))
+	br := broker.NewRedis(rdb, broker.RedisOptions{Logger: log})
+	defer br.Close() // before rdb.Close: publications still queued go out
+	emitter := emit.New(reg.Publisher(br))
 	routingMetrics := reg.Routing()
 	// One replica leads (consumes and decides); the others wait on the lease.
 	// Each term starts from a fresh service: what it keeps in memory
