@@ -37,6 +37,8 @@ type Store interface {
 	GetSession(ctx context.Context, id string) (store.Session, error)
 	EndSession(ctx context.Context, id, endBy string, at time.Time) (store.Session, bool, error)
 	ListAgentSessions(ctx context.Context, agentNo string, statuses ...string) ([]store.Session, error)
+	EndedAgentSessions(ctx context.Context, agentNo string, since time.Time, limit int) ([]store.Session, error)
+	LastMessages(ctx context.Context, sessionIDs []string) (map[string]store.Message, error)
 	ListMessages(ctx context.Context, sessionID string, afterSeq, beforeSeq int64, limit int) ([]store.Message, error)
 	ListVisitorMessages(ctx context.Context, appID, userID, beforeID string, limit int) ([]store.Message, error)
 	CreateAgent(ctx context.Context, a *store.Agent, skillIDs []string) error

@@ -25,19 +25,41 @@ type readView struct {
 	Unread         int    `json:"unread"`
 }
 
-// agentSession is a session in the agent's list, with its read state.
+// agentSession is a session in the agent's list, with its read state and
+// its latest message (the list's preview).
 type agentSession struct {
 	protocol.SessionSummary
-	ReadSeq int64 `json:"readseq"`
-	Unread  int   `json:"unread"`
+	ReadSeq int64                 `json:"readseq"`
+	Unread  int                   `json:"unread"`
+	EndTime *protocol.Time        `json:"endtime,omitempty"`
+	Last    *protocol.ChatMessage `json:"last,omitempty"`
 }
 
+// endedLookback bounds how far back `ended` reaches: about a shift.
+const endedLookback = 24 * time.Hour
+
+// mySessions lists the caller's chats in service and, with `ended=<time>`,
+// those ended since then (at most a day back, the latest 50).
 func (a *API) mySessions(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := principal(c)
 	ss, err := a.Store.ListAgentSessions(ctx, p.Agent.ID, protocol.SessionInService)
 	if err != nil {
 		return err
+	}
+	if v := c.QueryParam("ended"); v != "" {
+		since, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return protocol.Errorf(protocol.CodeBadRequest, "ended: an RFC 3339 time, e.g. 2026-01-02T15:04:05Z")
+		}
+		if floor := time.Now().Add(-endedLookback); since.Before(floor) {
+			since = floor
+		}
+		ended, err := a.Store.EndedAgentSessions(ctx, p.Agent.ID, since, 50)
+		if err != nil {
+			return err
+		}
+		ss = append(ss, ended...)
 	}
 	ids := make([]string, len(ss))
 	for i, s := range ss {
@@ -55,9 +77,21 @@ func (a *API) mySessions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	last, err := a.Store.LastMessages(ctx, ids)
+	if err != nil {
+		return err
+	}
 	out := make([]agentSession, len(ss))
 	for i, s := range ss {
 		out[i] = agentSession{SessionSummary: s.Summary(), ReadSeq: read[s.ID], Unread: unread[s.ID]}
+		if s.EndTime != nil {
+			t := protocol.Time(*s.EndTime)
+			out[i].EndTime = &t
+		}
+		if m, ok := last[s.ID]; ok {
+			chat := m.Chat()
+			out[i].Last = &chat
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }

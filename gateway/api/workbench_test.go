@@ -3,6 +3,7 @@ package api
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/kefu-im/kefu/gateway/demo"
 	"github.com/kefu-im/kefu/pkg/geoip"
@@ -181,5 +182,41 @@ func TestVisitorPanelLocation(t *testing.T) {
 		if c.want == nil && present || c.want != nil && !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s (database %v): location %v, want %v", c.ip, c.env == located, got, c.want)
 		}
+	}
+}
+
+func TestAgentListKeepsEndedChatsWithTheirLastMessage(t *testing.T) {
+	e := newEnv(t, 30)
+	agentTok := e.login("agent")
+	var agents []map[string]any
+	e.do("GET", "/api/v1/agents", agentTok, "", nil, &agents)
+	open, done := e.inService(agents[0]["id"].(string)), e.inService(agents[0]["id"].(string))
+	for _, sess := range []store.Session{open, done} {
+		if _, _, err := e.st.AppendMessage(t.Context(), &store.Message{SessionID: sess.ID, Type: "message", MsgType: "text", CallType: protocol.CallTypeIn, Body: "hello from " + sess.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := e.do("POST", "/api/v1/sessions/"+done.ID+"/end", agentTok, "", nil, nil); r.StatusCode != 200 {
+		t.Fatalf("end: %d", r.StatusCode)
+	}
+
+	var list []agentSession
+	e.do("GET", "/api/v1/agent/sessions", agentTok, "", nil, &list)
+	if len(list) != 1 || list[0].AgentServiceID != open.ID || list[0].Last == nil || list[0].Last.Message != "hello from "+open.ID {
+		t.Fatalf("in service only, with its last message: %+v", list)
+	}
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	e.do("GET", "/api/v1/agent/sessions?ended="+since, agentTok, "", nil, &list)
+	if len(list) != 2 || list[1].AgentServiceID != done.ID || list[1].EndTime == nil || list[1].Last == nil {
+		t.Fatalf("with the ended chat: %+v", list)
+	}
+	later := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	e.do("GET", "/api/v1/agent/sessions?ended="+later, agentTok, "", nil, &list)
+	if len(list) != 1 {
+		t.Fatalf("ended before the cut-off (cleared) still listed: %+v", list)
+	}
+	var eb errBody
+	if r := e.do("GET", "/api/v1/agent/sessions?ended=yesterday", agentTok, "", nil, &eb); r.StatusCode != 400 || eb.Error.Code != protocol.CodeBadRequest {
+		t.Fatalf("bad ended: %d %+v", r.StatusCode, eb)
 	}
 }

@@ -154,8 +154,21 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     await w.conv(pb, sid).locator('.tag-ended').waitFor({ timeout: T });
     await pb.locator('#chat-ended').waitFor({ state: 'visible', timeout: T });
     assert.equal(await pb.locator('#composer').isVisible(), false, 'no composer on an ended chat');
+    // A reload keeps the ended chat (from the server), with its latest message as the preview...
+    await pb.reload();
+    await w.conv(pb, sid).locator('.tag-ended').waitFor({ timeout: T });
+    assert.notEqual((await w.conv(pb, sid).locator('.conv-preview').textContent()).trim(), '', 'a preview after the reload');
+    const clearedAt = new Date().toISOString();
     await pb.click('#clear-ended');
     await w.conv(pb, sid).waitFor({ state: 'detached', timeout: T });
+    // ...until it is cleared: then a reload asks only for chats ended since (the API test checks the filter).
+    const listed = pb.waitForResponse((r) => r.url().includes('/api/v1/agent/sessions'), { timeout: T });
+    await pb.reload();
+    const res = await listed;
+    assert.equal(res.status(), 200, 'the list loaded');
+    const since = new URL(res.url()).searchParams.get('ended') || '';
+    assert.ok(since >= clearedAt, `ended since ${since}, cleared at ${clearedAt}`);
+    assert.ok(!(await res.json()).some((x) => x.agentserviceid === sid), 'the cleared chat is not in the answer');
 
     // The visitor comes back: the panel lists the earlier chat, whose transcript opens.
     await w.notReady(a);

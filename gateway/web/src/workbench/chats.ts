@@ -3,7 +3,19 @@
 // the `read` event), history paging, the visitor's live draft, sending with retry (same
 // clientid), pictures and files, and the `#` canned-reply search in the composer.
 
-import { $, ChatLog, ChatMessage, Entry, SessionSummary, Throttle, errorText, randomId, sendEntry } from "../common";
+import {
+  $,
+  ChatLog,
+  ChatMessage,
+  Entry,
+  SessionSummary,
+  Throttle,
+  errorText,
+  randomId,
+  sendEntry,
+  storageGet,
+  storageSet,
+} from "../common";
 import { formatTime, h } from "../widget/dom";
 import { CannedSuggest, createCanned } from "./canned";
 import { messageLog } from "./messages";
@@ -13,10 +25,18 @@ import { VisitorPanel, createVisitorPanel } from "./visitor";
 const PAGE = 30; // messages per history page
 const DRAFT_TTL_MS = 10000; // a live draft with no update for this long is hidden
 const TYPING_TTL_MS = 3000; // "typing…" when the site hides the draft's text
+const ENDED_SHOWN_MS = 12 * 3600 * 1000; // ended chats come back on reload for this long, unless cleared
+
+// "Clear ended" is kept per agent and browser: ended chats up to then stay cleared across reloads.
+function clearedKey(agentID: string): string {
+  return "kefu:workbench:ended-cleared:" + agentID;
+}
 
 interface Summary extends SessionSummary {
   readseq?: number;
   unread?: number;
+  endtime?: string; // listed because it ended recently (GET /agent/sessions?ended=)
+  last?: ChatMessage; // its latest message, for the preview
   trans?: boolean;
   transfrom?: string;
 }
@@ -171,8 +191,16 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
   }
 
   $("clear-ended").addEventListener("click", () => {
+    storageSet(window.localStorage, clearedKey(app.me().id), new Date().toISOString());
     for (const c of Array.from(convs.values())) if (c.ended) drop(c);
   });
+
+  /** Ended chats are listed from the later of the last "Clear ended" and a shift ago. */
+  function endedSince(): string {
+    const floor = new Date(Date.now() - ENDED_SHOWN_MS).toISOString();
+    const cleared = storageGet(window.localStorage, clearedKey(app.me().id)) || "";
+    return cleared > floor ? cleared : floor;
+  }
 
   /** From a notification: the chats tab, this conversation (if still listed). */
   function open(c: Conv): void {
@@ -483,14 +511,20 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
   return {
     async refresh() {
       try {
-        const ss = await app.api<Summary[]>("GET", "/agent/sessions");
+        const ss = await app.api<Summary[]>("GET", "/agent/sessions?ended=" + encodeURIComponent(endedSince()));
         const open = new Set<string>();
         for (const s of Array.isArray(ss) ? ss : []) {
           open.add(s.agentserviceid);
           const c = upsert(s);
           c.unread = typeof s.unread === "number" ? s.unread : c.unread;
           c.readseq = typeof s.readseq === "number" ? s.readseq : c.readseq;
+          const last = s.last;
+          if (last && (!c.lastAt || str(last.createtime) >= c.lastAt)) {
+            c.last = preview(last);
+            c.lastAt = str(last.createtime) || c.lastAt;
+          }
           if (c.loaded) void fetchAfter(c, c.log.maxSeq(c.s.agentserviceid));
+          if (s.endtime) markEnded(c);
           renderItem(c);
         }
         // Missed while disconnected: chats that are no longer mine in service.
