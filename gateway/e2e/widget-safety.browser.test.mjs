@@ -1,5 +1,5 @@
 // The visitor widget in a real browser (see widget-harness.mjs): an agent's invite and the automatic
-// one, a blacklisted visitor, XSS payloads everywhere text is shown (widget and demo agent page),
+// one, a blacklisted visitor, XSS payloads everywhere text is shown (widget and agent workbench),
 // and a host page with hostile CSS and JS.
 
 import { describe, test } from 'node:test';
@@ -94,7 +94,7 @@ describe('the visitor widget in chromium: invites, blacklist, XSS, hostile host 
     const EVIL_MSG = '<img src=x onerror="window.__xss=1;alert(\'msg\')"><svg onload=alert(1)>';
     const EVIL_REPLY = '<iframe src="javascript:alert(\'reply\')"></iframe><a href="javascript:alert(2)">click</a>';
     const ctx = await visitorContext();
-    // The demo agent page (on gateway B) in the browser too: the visitor's data must show as text there.
+    // The agent workbench (on gateway B) in the browser too: the visitor's data must show as text there.
     const actx = await visitorContext();
     try {
       const { page, frame } = await openHost(ctx, { title: XSS_TITLE });
@@ -121,23 +121,25 @@ describe('the visitor widget in chromium: invites, blacklist, XSS, hostile host 
 
       const apage = await actx.newPage();
       apage.on('dialog', (d) => { actx.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-      await apage.goto(`${gwB}/demo/agent.html`);
-      await apage.locator('#username').fill(a.username);
-      await apage.locator('#password').fill(a.password);
-      await apage.locator('#login-button').click();
-      const item = apage.locator('#sessions li', { hasText: EVIL_NAME });
+      await apage.goto(`${gwB}/agent/`);
+      await apage.locator('#login-username').fill(a.username);
+      await apage.locator('#login-password').fill(a.password);
+      await apage.locator('#login-submit').click();
+      const item = apage.locator(`#conv-list li.conv[data-sid="${s.agentserviceid}"]`);
       await item.waitFor({ timeout: T });
-      assert.equal(await item.locator('.conv-sub').textContent(), XSS_TITLE, 'the page title as text on the agent page');
-      await item.locator('button').click();
-      await apage.locator('#logs').getByText(EVIL_MSG).waitFor({ timeout: T });
-      assert.equal(await apage.evaluate(() => document.querySelectorAll('#desk-view img[src="x"], #desk-view svg, #desk-view iframe').length), 0, 'no element from the payloads on the agent page');
+      await item.click();
+      await apage.locator('#chat-logs').getByText(EVIL_MSG).waitFor({ timeout: T });
+      // The name from the pre-chat form, in the visitor panel's contact, as text.
+      await apage.locator('#workbench').getByText(EVIL_NAME, { exact: true }).first().waitFor({ timeout: T });
+      assert.ok((await apage.locator('#chat-meta').textContent()).includes(XSS_TITLE), 'the page title as text on the workbench');
+      assert.equal(await apage.evaluate(() => document.querySelectorAll('#workbench img[src="x"], #workbench svg[onload], #workbench iframe, #workbench script').length), 0, 'no element from the payloads on the workbench');
 
-      for (const [where, p] of [['host page', page], ['agent page', apage]]) {
+      for (const [where, p] of [['host page', page], ['workbench', apage]]) {
         assert.equal(await p.evaluate(() => window.__xss), undefined, `${where}: flag set by a payload`);
       }
       assert.equal(await frame.evaluate(() => window.__xss), undefined, 'widget: flag set by a payload');
       assert.deepEqual(ctx.dialogs, [], 'no dialog on the host page or in the widget');
-      assert.deepEqual(actx.dialogs, [], 'no dialog on the agent page');
+      assert.deepEqual(actx.dialogs, [], 'no dialog on the workbench');
     } finally {
       await ctx.close();
       await actx.close();

@@ -1,5 +1,5 @@
-// Bundles the front end into dist/ (embedded by the Go package in web.go): the demo pages, the
-// one-tag widget (loader.js, served as /im/{appid}.js; widget.html/.js/.css, the page in its
+// Bundles the front end into dist/ (embedded by the Go package in web.go): the demo visitor page,
+// the agent workbench (workbench.html/.js, served at /agent/), the one-tag widget (loader.js, served as /im/{appid}.js; widget.html/.js/.css, the page in its
 // iframe) and the site admin page (admin.html/.js/.css).
 // Usage: npm run build
 import { build } from "esbuild";
@@ -17,7 +17,6 @@ for (const name of await readdir(dist)) {
 await build({
   entryPoints: {
     visitor: "src/visitor.ts",
-    agent: "src/agent.ts",
     loader: "src/loader.ts",
     widget: "src/widget/main.ts",
     admin: "src/admin/main.ts",

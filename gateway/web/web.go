@@ -1,4 +1,4 @@
-// Package web serves the demo front end (visitor and agent pages) that is built from
+// Package web serves the front end (agent workbench, widget, site admin, demo visitor page) that is built from
 // gateway/web/src and gateway/web/pages by `npm ci && npm run build` (see `make run`)
 // into gateway/web/dist and embedded here.
 //

@@ -26,7 +26,7 @@ func builtFS() fstest.MapFS {
 		"index.html":   {Data: []byte("<!doctype html><title>index</title>")},
 		"visitor.html": {Data: []byte("<!doctype html><title>visitor</title>")},
 		"visitor.js":   {Data: []byte("console.log('visitor')")},
-		"agent.js":     {Data: []byte("console.log('agent')")},
+		"workbench.js": {Data: []byte("console.log('workbench')")},
 		"style.css":    {Data: []byte("body{}")},
 	}
 }
@@ -109,7 +109,7 @@ func TestHandlerNotBuilt(t *testing.T) {
 		t.Fatal("isBuilt with only .gitkeep")
 	}
 	h := http.StripPrefix("/demo", newHandler(fsys))
-	for _, p := range []string{"/demo/", "/demo/visitor.html", "/demo/agent.html"} {
+	for _, p := range []string{"/demo/", "/demo/visitor.html", "/demo/workbench.html"} {
 		rec := get(t, h, p)
 		if rec.Code != http.StatusServiceUnavailable {
 			t.Errorf("%s: status %d, want 503", p, rec.Code)

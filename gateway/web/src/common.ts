@@ -1,7 +1,8 @@
-// Shared helpers for the demo pages. Every piece of server or user text is put into
+// Shared helpers for the front-end pages. Every piece of server or user text is put into
 // the page with textContent (or as an attribute value), never parsed as HTML.
 
 import type io from "socket.io-client";
+import { safeURL } from "./widget/dom";
 
 export type Socket = io.Socket;
 
@@ -92,17 +93,6 @@ export function formatTime(iso?: string): string {
   const d = new Date(iso);
   if (isNaN(d.getTime())) return "";
   return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
-/** Only http(s) links, resolved against the page, are ever put into an href. */
-export function safeHref(url?: string): string | null {
-  if (!url) return null;
-  try {
-    const u = new URL(url, location.href);
-    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
-  } catch {
-    return null;
-  }
 }
 
 // ---------------------------------------------------------------- misc
@@ -514,7 +504,7 @@ export class ChatLog {
     const body = el("p", "text");
     if (e.msgtype !== "text") {
       const label = `[${e.msgtype}] ${e.filename || e.text || ""}`.trim();
-      const href = safeHref(e.url);
+      const href = safeURL(e.url);
       if (href) {
         const a = el("a", "", label);
         a.href = href;
