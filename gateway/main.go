@@ -16,19 +16,16 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kefu-im/kefu/gateway/api"
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/gateway/chat"
 	"github.com/kefu-im/kefu/gateway/demo"
-	"github.com/kefu-im/kefu/gateway/relay"
+	"github.com/kefu-im/kefu/gateway/node"
 	"github.com/kefu-im/kefu/gateway/sio"
 	"github.com/kefu-im/kefu/gateway/sitecache"
 	"github.com/kefu-im/kefu/gateway/web"
@@ -41,7 +38,6 @@ import (
 	"github.com/kefu-im/kefu/pkg/logging"
 	"github.com/kefu-im/kefu/pkg/metrics"
 	"github.com/kefu-im/kefu/pkg/online"
-	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 	"github.com/kefu-im/kefu/services/routing/router"
 )
@@ -173,62 +169,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	chatSvc := chat.New(chat.Deps{
-		Store: chatStore{st, sites}, Emit: emitter, Commands: b.commands, Signer: signer,
-		Auth: authSvc, Online: b.online, NodeID: cfg.NodeID, ClientIP: clientIP(cfg), Logger: log,
+	gw := node.New(node.Deps{
+		Store: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands, Online: b.online,
+		Locator: locator, Sockets: sockets, Metrics: reg.Handler(),
+		Ready:  func(ctx context.Context) error { return errors.Join(st.Ping(ctx), b.ping(ctx)) },
+		NodeID: cfg.NodeID, PublicURL: cfg.PublicURL, AllowedOrigins: cfg.AllowedOrigins, TrustProxy: cfg.TrustProxy,
+		VisitorRate: cfg.VisitorRate, RelayBench: cfg.RelayBench, Logger: log,
 	})
-	defer chatSvc.Close()
-	chatSvc.Register(sockets)
-	if cfg.RelayBench {
-		relay.Register(sockets, emitter)
-	}
-
-	e := newEcho(cfg, log)
-	origins := &api.Origins{Sites: sites, Staff: append([]string{originOf(cfg.PublicURL)}, cfg.AllowedOrigins...)}
-	e.Use(origins.Middleware)
-	replies := api.NewReplies()
-	api.New(api.Deps{
-		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emitter, Commands: b.commands, Replies: replies, Online: b.online, Locator: locator,
-		PublicURL: cfg.PublicURL, VisitorRate: cfg.VisitorRate, NodeID: cfg.NodeID, Logger: log,
-	}).Register(e)
-	e.Any("/socket.io/", echo.WrapHandler(sockets))
-	e.GET("/demo/*", echo.WrapHandler(http.StripPrefix("/demo", web.Handler())))
-	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets", web.Handler())))
-	e.GET("/admin/", func(c echo.Context) error {
-		web.ServeFile(c.Response(), c.Request(), "admin.html", "")
-		return nil
-	})
-	e.GET("/agent/", func(c echo.Context) error {
-		web.ServeFile(c.Response(), c.Request(), "workbench.html", "")
-		return nil
-	})
-	e.GET("/agent", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/agent/") })
-	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/demo/") })
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	e.GET("/metrics", echo.WrapHandler(reg.Handler()))
-	if cfg.RelayBench {
-		log.Warn("benchmark mode (KEFU_RELAY_BENCH): /relay namespace and /debug/pprof/ enabled; never use it in production")
-		e.GET("/debug/pprof/*", echo.WrapHandler(relay.Profiling()))
-	}
-	var draining atomic.Bool
-	e.GET("/readyz", func(c echo.Context) error {
-		if draining.Load() {
-			return c.String(http.StatusServiceUnavailable, "draining")
-		}
-		rctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-		defer cancel()
-		if err := errors.Join(st.Ping(rctx), b.ping(rctx)); err != nil {
-			log.Warn("not ready", "err", err)
-			return c.String(http.StatusServiceUnavailable, "not ready")
-		}
-		return c.String(http.StatusOK, "ready")
-	})
+	defer gw.Close()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: gw.Echo, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 	// Every goroutine below ends when ctx does; run waits for all of them.
 	// A signal does not end them at once: the drain below decides when.
@@ -251,16 +205,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	start("sockets", func() error { return sockets.Run(ctx) })
 	start("broker", func() error {
-		return b.broker.Subscribe(ctx, func(m broker.Message) {
-			if m.Namespace == protocol.NamespaceControl && m.Event == protocol.EventReply {
-				replies.Deliver(strings.TrimPrefix(m.Room, protocol.ReplyRoom("")), m.Data)
-				return
-			}
-			chatSvc.Deliver(m)
-		})
+		return b.broker.Subscribe(ctx, gw.Deliver)
 	})
-	start("heartbeat", func() error { return chatSvc.RunHeartbeat(ctx) })
-	start("online visitors", func() error { return chatSvc.RunOnlineRefresh(ctx) })
+	start("heartbeat", func() error { return gw.Chat.RunHeartbeat(ctx) })
+	start("online visitors", func() error { return gw.Chat.RunOnlineRefresh(ctx) })
 	if cfg.Routing == "embedded" {
 		routingMetrics := reg.Routing()
 		routingMetrics.Leading(true) // the only router there is
@@ -287,7 +235,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// Drain: fail /readyz so that the load balancer sends no new
 		// clients here, keep serving meanwhile, then close the sockets
 		// (their clients reconnect, through the balancer, to other nodes).
-		draining.Store(true)
+		gw.Drain()
 		delay := cfg.DrainDelay
 		if !cfg.Cluster() {
 			delay = 0 // one process: no balancer to wait for
@@ -318,48 +266,3 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // shutdownTimeout bounds finishing in-flight requests after the drain.
 const shutdownTimeout = 10 * time.Second
-
-func newEcho(cfg config.Gateway, log *slog.Logger) *echo.Echo {
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = api.ErrorHandler(log)
-	e.IPExtractor = clientIP(cfg)
-	// Outermost, so that even a refused or panicking request is logged.
-	e.Use(api.RequestLog(log))
-	e.Use(middleware.Recover())
-	// Socket.IO polling bodies are bounded by the sio package itself.
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit:   "1M",
-		Skipper: func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/socket.io/") },
-	}))
-	return e
-}
-
-// clientIP is the one rule for a client's address, shared by REST and the
-// sockets' handshakes: behind a load balancer we run, X-Forwarded-For.
-func clientIP(cfg config.Gateway) echo.IPExtractor {
-	if cfg.TrustProxy {
-		return echo.ExtractIPFromXFFHeader()
-	}
-	return echo.ExtractIPDirect()
-}
-
-// originOf turns the public URL into the Origin browsers send for it.
-func originOf(publicURL string) string {
-	scheme, rest, ok := strings.Cut(publicURL, "://")
-	if !ok {
-		return publicURL
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	return scheme + "://" + host
-}
-
-// chatStore answers site lookups from the cache and the rest from the store.
-type chatStore struct {
-	*store.Store
-	sites *sitecache.Cache
-}
-
-func (c chatStore) GetSite(ctx context.Context, appID string) (store.Site, error) {
-	return c.sites.GetSite(ctx, appID)
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -20,6 +21,41 @@ import (
 type skillRequest struct {
 	Name    string `json:"name"`
 	MaxUser int    `json:"maxuser"`
+	Parent  string `json:"parent"` // the group above it; "" a root
+}
+
+// skillView is a skill group as admins see it.
+type skillView struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	MaxUser  int    `json:"maxuser"`
+	Parent   string `json:"parent"`
+	Disabled bool   `json:"disabled"`
+}
+
+func viewOfSkill(g store.SkillGroup) skillView {
+	return skillView{ID: g.ID, Name: g.Name, MaxUser: g.MaxUser, Parent: g.ParentID, Disabled: g.Disabled}
+}
+
+// checkParent refuses a parent that is not a group of the tenant, or one
+// below id itself (the tree would become a cycle).
+func checkParent(groups []store.SkillGroup, id, parent string) error {
+	if parent == "" {
+		return nil
+	}
+	byID := make(map[string]store.SkillGroup, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
+	for at, steps := parent, 0; at != ""; at, steps = byID[at].ParentID, steps+1 {
+		if _, ok := byID[at]; !ok {
+			return protocol.Errorf(protocol.CodeBadRequest, "unknown parent group %q", parent)
+		}
+		if at == id || steps > len(groups) {
+			return protocol.Errorf(protocol.CodeBadRequest, "a group cannot be placed below itself")
+		}
+	}
+	return nil
 }
 
 func (r skillRequest) Validate() error {
@@ -34,25 +70,33 @@ func (r skillRequest) Validate() error {
 
 func (a *API) createSkill(c echo.Context) error {
 	var in skillRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
-	sk := store.SkillGroup{Orgi: principal(c).Agent.Orgi, Name: strings.TrimSpace(in.Name), MaxUser: in.MaxUser}
-	if err := a.Store.CreateSkill(c.Request().Context(), &sk); err != nil {
-		return err
-	}
-	a.routingSettingsChanged(c, sk.Orgi)
-	return c.JSON(http.StatusCreated, map[string]any{"id": sk.ID, "name": sk.Name, "maxuser": sk.MaxUser})
-}
-
-func (a *API) listSkills(c echo.Context) error {
-	sks, err := a.Store.ListSkills(c.Request().Context(), principal(c).Agent.Orgi)
+	ctx := c.Request().Context()
+	sk := store.SkillGroup{ID: store.NewID(), Orgi: request.Principal(c).Agent.Orgi, Name: strings.TrimSpace(in.Name), MaxUser: in.MaxUser, ParentID: in.Parent}
+	groups, err := a.Store.ListSkills(ctx, sk.Orgi)
 	if err != nil {
 		return err
 	}
-	out := make([]map[string]any, len(sks))
+	if err := checkParent(groups, sk.ID, sk.ParentID); err != nil {
+		return err
+	}
+	if err := a.Store.CreateSkill(ctx, &sk); err != nil {
+		return err
+	}
+	a.routingSettingsChanged(c, sk.Orgi)
+	return c.JSON(http.StatusCreated, viewOfSkill(sk))
+}
+
+func (a *API) listSkills(c echo.Context) error {
+	sks, err := a.Store.ListSkills(c.Request().Context(), request.Principal(c).Agent.Orgi)
+	if err != nil {
+		return err
+	}
+	out := make([]skillView, len(sks))
 	for i, sk := range sks {
-		out[i] = map[string]any{"id": sk.ID, "name": sk.Name, "maxuser": sk.MaxUser, "disabled": sk.Disabled}
+		out[i] = viewOfSkill(sk)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -92,11 +136,11 @@ func (r agentRequest) Validate() error {
 
 func (a *API) createAgent(c echo.Context) error {
 	var in agentRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	orgi := principal(c).Agent.Orgi
+	orgi := request.Principal(c).Agent.Orgi
 	if len(in.Skills) > 0 {
 		skills, err := a.Store.ListSkills(ctx, orgi)
 		if err != nil {
@@ -152,7 +196,7 @@ func (a *API) listAgents(c echo.Context) error {
 // agentRows are the tenant's agents with their status and load.
 func (a *API) agentRows(c echo.Context) ([]map[string]any, error) {
 	ctx := c.Request().Context()
-	orgi := principal(c).Agent.Orgi
+	orgi := request.Principal(c).Agent.Orgi
 	agents, err := a.Store.ListAgents(ctx, orgi)
 	if err != nil {
 		return nil, err
@@ -252,10 +296,10 @@ func (r siteRequest) apply(s *store.Site) {
 
 func (a *API) createSite(c echo.Context) error {
 	var in siteRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
-	s := store.Site{AppID: store.NewID()[:16], Orgi: principal(c).Agent.Orgi}
+	s := store.Site{AppID: store.NewID()[:16], Orgi: request.Principal(c).Agent.Orgi}
 	in.apply(&s)
 	if err := a.Store.CreateSite(c.Request().Context(), &s); err != nil {
 		return err
@@ -265,15 +309,15 @@ func (a *API) createSite(c echo.Context) error {
 
 func (a *API) updateSite(c echo.Context) error {
 	var in siteRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	s, err := a.Store.GetSite(ctx, c.Param("appid"))
 	if err != nil {
-		return notFoundIs(err, "site")
+		return request.NotFound(err, "site")
 	}
-	if s.Orgi != principal(c).Agent.Orgi {
+	if s.Orgi != request.Principal(c).Agent.Orgi {
 		return protocol.Errorf(protocol.CodeNotFound, "site not found")
 	}
 	in.apply(&s)
@@ -285,7 +329,7 @@ func (a *API) updateSite(c echo.Context) error {
 }
 
 func (a *API) listSites(c echo.Context) error {
-	sites, err := a.Store.ListSites(c.Request().Context(), principal(c).Agent.Orgi)
+	sites, err := a.Store.ListSites(c.Request().Context(), request.Principal(c).Agent.Orgi)
 	if err != nil {
 		return err
 	}

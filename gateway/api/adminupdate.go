@@ -10,6 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
+	"github.com/kefu-im/kefu/pkg/access"
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/protocol"
@@ -52,14 +54,14 @@ func (u agentUpdate) Validate() error {
 // are disconnected on every node.
 func (a *API) updateAgent(c echo.Context) error {
 	var in agentUpdate
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	me := principal(c)
+	me := request.Principal(c)
 	ag, err := a.Store.GetAgent(ctx, c.Param("id"))
 	if err != nil {
-		return notFoundIs(err, "agent")
+		return request.NotFound(err, "agent")
 	}
 	if ag.Orgi != me.Agent.Orgi {
 		return protocol.Errorf(protocol.CodeNotFound, "agent not found")
@@ -117,6 +119,7 @@ func (a *API) updateAgent(c echo.Context) error {
 type skillUpdate struct {
 	Name     *string `json:"name"`
 	MaxUser  *int    `json:"maxuser"`
+	Parent   *string `json:"parent"`
 	Disabled *bool   `json:"disabled"`
 }
 
@@ -133,11 +136,11 @@ func (u skillUpdate) Validate() error {
 
 func (a *API) updateSkill(c echo.Context) error {
 	var in skillUpdate
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	orgi := principal(c).Agent.Orgi
+	orgi := request.Principal(c).Agent.Orgi
 	skills, err := a.Store.ListSkills(ctx, orgi)
 	if err != nil {
 		return err
@@ -156,16 +159,23 @@ func (a *API) updateSkill(c echo.Context) error {
 	if in.Disabled != nil {
 		sk.Disabled = *in.Disabled
 	}
+	if in.Parent != nil {
+		if err := checkParent(skills, sk.ID, *in.Parent); err != nil {
+			return err
+		}
+		sk.ParentID = *in.Parent
+	}
 	if err := a.Store.UpdateSkill(ctx, &sk); err != nil {
 		return err
 	}
 	a.routingSettingsChanged(c, orgi)
-	return c.JSON(http.StatusOK, map[string]any{"id": sk.ID, "name": sk.Name, "maxuser": sk.MaxUser, "disabled": sk.Disabled})
+	return c.JSON(http.StatusOK, viewOfSkill(sk))
 }
 
 // routingSettingsChanged has routing serve the queue again: capacity may
 // have grown. A lost command only delays that to the next change.
 func (a *API) routingSettingsChanged(c echo.Context, orgi string) {
+	a.Access.Forget(orgi) // groups and memberships are scopes too
 	err := a.Commands.Send(c.Request().Context(), command.Command{ID: store.NewID(), Kind: command.ConfigChanged, Orgi: orgi, Node: a.NodeID, At: time.Now().UTC()})
 	if err != nil {
 		a.Logger.WarnContext(c.Request().Context(), "routing not told of new settings", "orgi", orgi, "err", err)
@@ -179,17 +189,29 @@ type queueEntry struct {
 	Waiting int64  `json:"waiting"`
 }
 
-// queue lists the tenant's waiting visitors, oldest first, for supervisors.
+// queue lists the waiting visitors of the caller's supervision scope,
+// oldest first.
 func (a *API) queue(c echo.Context) error {
 	ctx := c.Request().Context()
-	queued, err := a.Store.ListQueued(ctx, principal(c).Agent.Orgi, 500)
+	p := request.Principal(c)
+	dir, err := a.Access.Directory(ctx, p.Agent.Orgi)
+	if err != nil {
+		return err
+	}
+	grant := dir.Grant(p.Agent)
+	if !grant.Rights.Has(access.Read) {
+		return protocol.Errorf(protocol.CodeForbidden, "needs the read right of supervision")
+	}
+	queued, err := a.Store.ListQueued(ctx, p.Agent.Orgi, 500)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	out := make([]queueEntry, len(queued))
-	for i, s := range queued {
-		out[i] = queueEntry{SessionSummary: s.Summary(), Agent: s.Agent, Waiting: int64(now.Sub(s.CreatedAt) / time.Second)}
+	out := make([]queueEntry, 0, len(queued))
+	for _, s := range queued {
+		if grant.Covers(dir.Chat(s.Orgi, s.Skill, s.AgentNo)) {
+			out = append(out, queueEntry{SessionSummary: s.Summary(), Agent: s.Agent, Waiting: int64(now.Sub(s.CreatedAt) / time.Second)})
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -223,10 +245,10 @@ func (r passwordRequest) Validate() error {
 func (a *API) changePassword(c echo.Context) error {
 	ctx := c.Request().Context()
 	var in passwordRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
-	ag, err := a.Store.GetAgent(ctx, principal(c).Agent.ID)
+	ag, err := a.Store.GetAgent(ctx, request.Principal(c).Agent.ID)
 	if err != nil {
 		return err
 	}

@@ -3,55 +3,18 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
 	"github.com/kefu-im/kefu/gateway/auth"
+	"github.com/kefu-im/kefu/pkg/access"
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
-
-const principalKey = "principal"
-
-func principal(c echo.Context) auth.Principal {
-	p, _ := c.Get(principalKey).(auth.Principal)
-	return p
-}
-
-// authenticate requires `Authorization: Bearer <token>`.
-func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Request().Header.Get(echo.HeaderAuthorization)
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
-			return protocol.Errorf(protocol.CodeUnauthorized, "missing bearer token")
-		}
-		p, err := a.Auth.Authenticate(c.Request().Context(), strings.TrimSpace(token))
-		if err != nil {
-			return err
-		}
-		c.Set(principalKey, p)
-		return next(c)
-	}
-}
-
-func requireRole(roles ...string) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			p := principal(c)
-			for _, r := range roles {
-				if p.Has(r) {
-					return next(c)
-				}
-			}
-			return protocol.Errorf(protocol.CodeForbidden, "needs role %s", strings.Join(roles, " or "))
-		}
-	}
-}
 
 type loginRequest struct {
 	Username string `json:"username"`
@@ -64,15 +27,22 @@ type agentView struct {
 	Nickname string   `json:"nickname"`
 	Orgi     string   `json:"orgi"`
 	Roles    []string `json:"roles"`
+	// Rights are the supervision rights the roles grant; Tenant says the
+	// scope is the whole tenant (admins).
+	Rights []string `json:"rights"`
+	Tenant bool     `json:"tenant"`
 }
 
-func viewOf(p auth.Principal) agentView {
-	return agentView{ID: p.Agent.ID, Username: p.Agent.Username, Nickname: p.Agent.Nickname, Orgi: p.Agent.Orgi, Roles: p.Roles()}
+func viewOf(p auth.Principal, g access.Grant) agentView {
+	return agentView{
+		ID: p.Agent.ID, Username: p.Agent.Username, Nickname: p.Agent.Nickname, Orgi: p.Agent.Orgi, Roles: p.Roles(),
+		Rights: g.Rights.Names(), Tenant: g.Tenant,
+	}
 }
 
 func (a *API) login(c echo.Context) error {
 	var in loginRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	if in.Username == "" || in.Password == "" {
@@ -82,11 +52,20 @@ func (a *API) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"token": token, "agent": viewOf(auth.Principal{Agent: agent})})
+	grant, err := a.Access.Grant(c.Request().Context(), agent)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, loginAnswer{Token: token, Agent: viewOf(auth.Principal{Agent: agent}, grant)})
+}
+
+type loginAnswer struct {
+	Token string    `json:"token"`
+	Agent agentView `json:"agent"`
 }
 
 func (a *API) logout(c echo.Context) error {
-	p := principal(c)
+	p := request.Principal(c)
 	ctx := c.Request().Context()
 	if err := a.Auth.Logout(ctx, p); err != nil {
 		return err
@@ -113,9 +92,9 @@ func (r statusRequest) Validate() error {
 // status. Commands are ordered, so anything sent after this reply sees it.
 // Omitted fields stay as they are; an empty body reads the status.
 func (a *API) setStatus(c echo.Context) error {
-	p := principal(c)
+	p := request.Principal(c)
 	var in statusRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -143,39 +122,55 @@ func (a *API) setStatus(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"status": current.Status, "busy": current.Busy})
 }
 
-// staffSession loads a session the principal may read: their own, or any
-// of their tenant's for supervisors and admins.
-func (a *API) staffSession(c echo.Context) (store.Session, error) {
-	p := principal(c)
-	sess, err := a.Store.GetSession(c.Request().Context(), c.Param("id"))
+// sessionFor loads the :id session of the caller's tenant if the caller may
+// do want on it: its own agent may do anything; anyone else needs want (a
+// supervision right) over it, and for reading, an agent serving the same
+// visitor now may read the visitor's earlier chats. Another tenant's session
+// does not exist as far as the caller can tell.
+func (a *API) sessionFor(c echo.Context, want access.Rights) (store.Session, error) {
+	p := request.Principal(c)
+	ctx := c.Request().Context()
+	sess, err := a.Store.GetSession(ctx, c.Param("id"))
 	if err != nil {
-		return store.Session{}, notFoundIs(err, "session")
+		return store.Session{}, request.NotFound(err, "session")
 	}
 	if sess.Orgi != p.Agent.Orgi {
 		return store.Session{}, protocol.Errorf(protocol.CodeNotFound, "session not found")
 	}
-	if sess.AgentNo != p.Agent.ID && !p.Has(protocol.RoleSupervisor) && !p.Has(protocol.RoleAdmin) {
-		return store.Session{}, protocol.Errorf(protocol.CodeForbidden, "not your session")
+	if sess.AgentNo == p.Agent.ID {
+		return sess, nil
+	}
+	var ok bool
+	if want == access.Read {
+		ok, err = a.Access.MayRead(ctx, p.Agent, sess, a.Store)
+	} else {
+		ok, err = a.Access.Can(ctx, p.Agent, want, sess)
+	}
+	if err != nil {
+		return store.Session{}, err
+	}
+	if !ok {
+		return store.Session{}, protocol.Errorf(protocol.CodeForbidden, "not your session, nor in your supervision scope")
 	}
 	return sess, nil
 }
 
 func (a *API) sessionMessages(c echo.Context) error {
-	sess, err := a.staffSession(c)
+	sess, err := a.sessionFor(c, access.Read)
 	if err != nil {
 		return err
 	}
 	after := store.Latest
 	if c.QueryParam("after") != "" {
-		if after, err = queryInt(c, "after"); err != nil {
+		if after, err = request.Int(c, "after"); err != nil {
 			return err
 		}
 	}
-	before, err := queryInt(c, "before")
+	before, err := request.Int(c, "before")
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(c, "limit")
+	limit, err := request.Int(c, "limit")
 	if err != nil {
 		return err
 	}
@@ -189,12 +184,12 @@ func (a *API) sessionMessages(c echo.Context) error {
 // endSession ends a chat at once and tells both sides; the routing service
 // is told afterwards so that it hands the freed capacity to the queue.
 func (a *API) endSession(c echo.Context) error {
-	sess, err := a.staffSession(c)
+	sess, err := a.sessionFor(c, access.Transfer)
 	if err != nil {
 		return err
 	}
 	endBy := protocol.EndByAgent
-	if sess.AgentNo != principal(c).Agent.ID {
+	if sess.AgentNo != request.Principal(c).Agent.ID {
 		endBy = protocol.EndBySupervisor
 	}
 	if err := a.end(c, sess, endBy); err != nil {

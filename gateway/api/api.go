@@ -5,17 +5,18 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
+	"github.com/kefu-im/kefu/gateway/ask"
 	"github.com/kefu-im/kefu/gateway/auth"
+	"github.com/kefu-im/kefu/pkg/access"
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/geoip"
 	"github.com/kefu-im/kefu/pkg/identity"
@@ -53,6 +54,7 @@ type Store interface {
 	ListQueued(ctx context.Context, orgi string, limit int) ([]store.Session, error)
 	ListAgentStates(ctx context.Context, orgi string) ([]store.AgentState, error)
 	GetAgentState(ctx context.Context, agentID string) (store.AgentState, error)
+	ServesVisitor(ctx context.Context, agentID, appid, userid string) (bool, error)
 	SessionConfigs(ctx context.Context, orgi string) ([]store.SessionConfig, error)
 	SaveSessionConfig(ctx context.Context, c store.SessionConfig) error
 	CountInService(ctx context.Context, orgi string) (map[string]int, error)
@@ -120,10 +122,11 @@ type Deps struct {
 	Blobs       Blobs
 	Sites       SiteForgetter
 	Auth        *auth.Service
+	Access      *access.Resolver // supervision rights and scopes
 	Signer      *identity.Signer
 	Emit        Emitter
 	Commands    command.Sender
-	Replies     *Replies // answers of the routing service to this node's commands
+	Ask         ask.Asker // commands the routing service answers
 	Online      OnlineVisitors
 	Locator     Locator // nil: the visitor panel has no location
 	PublicURL   string
@@ -156,7 +159,7 @@ func (a *API) Register(e *echo.Echo) {
 
 	v1 := e.Group("/api/v1")
 	v1.POST("/auth/login", a.login)
-	authed := v1.Group("", a.authenticate)
+	authed := v1.Group("", request.Authenticate(a.Auth))
 	authed.POST("/auth/logout", a.logout)
 	authed.PUT("/auth/password", a.changePassword)
 	authed.PUT("/agent/status", a.setStatus)
@@ -177,7 +180,7 @@ func (a *API) Register(e *echo.Echo) {
 	authed.PUT("/sessions/:id/tags", a.setSessionTags)
 	authed.PUT("/sessions/:id/summary", a.setSummary)
 	authed.GET("/tags", a.listTags)
-	authed.POST("/tags", a.createTag, requireRole(protocol.RoleAdmin))
+	authed.POST("/tags", a.createTag, request.RequireRole(protocol.RoleAdmin))
 	authed.GET("/canned", a.listCanned)
 	authed.POST("/canned", a.saveCanned)
 	authed.PUT("/canned/:id", a.saveCanned)
@@ -190,9 +193,9 @@ func (a *API) Register(e *echo.Echo) {
 	authed.POST("/entim/groups", a.imCreateGroup)
 	authed.POST("/entim/read", a.imRead)
 
-	authed.GET("/queue", a.queue, requireRole(protocol.RoleSupervisor, protocol.RoleAdmin))
+	authed.GET("/queue", a.queue)
 
-	admin := authed.Group("/admin", requireRole(protocol.RoleAdmin))
+	admin := authed.Group("/admin", request.RequireRole(protocol.RoleAdmin))
 	admin.POST("/skills", a.createSkill)
 	admin.GET("/skills", a.listSkills)
 	admin.PUT("/skills/:id", a.updateSkill)
@@ -249,54 +252,10 @@ func classify(err error) (int, *protocol.Error) {
 	}[pe.Code], pe
 }
 
-// bind decodes a JSON body strictly enough to give clear errors.
-func bind(c echo.Context, v any) error {
-	if err := (&echo.DefaultBinder{}).BindBody(c, v); err != nil {
-		return protocol.Errorf(protocol.CodeBadRequest, "invalid JSON body: %v", bindMessage(err))
-	}
-	if val, ok := v.(interface{ Validate() error }); ok {
-		if err := val.Validate(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func bindMessage(err error) string {
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		if he.Internal != nil {
-			return he.Internal.Error()
-		}
-		return fmt.Sprint(he.Message)
-	}
-	return err.Error()
-}
-
-// queryInt reads an optional integer query parameter.
-func queryInt(c echo.Context, name string) (int64, error) {
-	v := c.QueryParam(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, protocol.Errorf(protocol.CodeBadRequest, "%s must be a non-negative integer", name)
-	}
-	return n, nil
-}
-
 func chats(ms []store.Message) []protocol.ChatMessage {
 	out := make([]protocol.ChatMessage, len(ms))
 	for i, m := range ms {
 		out[i] = m.Chat()
 	}
 	return out
-}
-
-func notFoundIs(err error, what string) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return protocol.Errorf(protocol.CodeNotFound, "%s not found", what)
-	}
-	return err
 }

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
+	"github.com/kefu-im/kefu/gateway/ask"
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/gateway/demo"
 	"github.com/kefu-im/kefu/gateway/sitecache"
+	"github.com/kefu-im/kefu/pkg/access"
 	"github.com/kefu-im/kefu/pkg/broker"
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/emit"
@@ -32,7 +32,7 @@ type env struct {
 	st      *store.Store
 	signer  *identity.Signer
 	cmds    *command.Memory
-	replies *Replies
+	replies *ask.Replies
 }
 
 const password = "demo-pass"
@@ -56,13 +56,12 @@ func newEnv(t *testing.T, visitorRate int, with ...func(*Deps)) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sites := sitecache.New(st, time.Second)
 	cmds := command.NewMemory()
-	replies := NewReplies()
-	e := echo.New()
-	e.HTTPErrorHandler = ErrorHandler(log)
+	replies := ask.NewReplies()
+	e := NewServer(ServerOptions{Logger: log})
 	e.Use((&Origins{Sites: sites, Staff: []string{"https://admin.example"}}).Middleware)
 	deps := Deps{
-		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Signer: signer, Emit: emit.New(broker.NewMemory()),
-		Commands: cmds, Replies: replies, Online: online.NewMemory(), PublicURL: "https://kefu.example", VisitorRate: visitorRate, NodeID: "n1", Logger: log,
+		Store: st, Blobs: st, Sites: sites, Auth: authSvc, Access: access.NewResolver(st, time.Millisecond), Signer: signer, Emit: emit.New(broker.NewMemory()),
+		Commands: cmds, Ask: ask.Asker{Commands: cmds, Replies: replies}, Online: online.NewMemory(), PublicURL: "https://kefu.example", VisitorRate: visitorRate, NodeID: "n1", Logger: log,
 	}
 	for _, f := range with {
 		f(&deps)

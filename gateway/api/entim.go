@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -17,7 +18,7 @@ import (
 // and the caller's groups.
 func (a *API) imContacts(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := principal(c)
+	p := request.Principal(c)
 	agents, err := a.Store.ListAgents(ctx, p.Agent.Orgi)
 	if err != nil {
 		return err
@@ -53,7 +54,7 @@ func (a *API) imContacts(c echo.Context) error {
 // caller's) into the conversation's key.
 func (a *API) imTarget(c echo.Context, with, group string) (pair, groupID string, err error) {
 	ctx := c.Request().Context()
-	p := principal(c)
+	p := request.Principal(c)
 	switch {
 	case (with == "") == (group == ""):
 		return "", "", protocol.Errorf(protocol.CodeBadRequest, "give exactly one of with and group")
@@ -76,11 +77,11 @@ func (a *API) imMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	before, err := queryInt(c, "before")
+	before, err := request.Int(c, "before")
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(c, "limit")
+	limit, err := request.Int(c, "limit")
 	if err != nil {
 		return err
 	}
@@ -123,9 +124,9 @@ func (r groupRequest) Validate() error {
 
 func (a *API) imCreateGroup(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := principal(c)
+	p := request.Principal(c)
 	var in groupRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	members := append([]string{p.Agent.ID}, in.Members...)
@@ -151,7 +152,7 @@ type imReadRequest struct {
 
 func (a *API) imRead(c echo.Context) error {
 	var in imReadRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	_, groupID, err := a.imTarget(c, in.With, in.Group)
@@ -159,7 +160,7 @@ func (a *API) imRead(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	me := principal(c).Agent.ID
+	me := request.Principal(c).Agent.ID
 	if err := a.Store.MarkIMRead(ctx, me, in.With, groupID); err != nil {
 		return err
 	}

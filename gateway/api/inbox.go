@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -31,7 +32,7 @@ func (a *API) listLeaveMessages(c echo.Context) error {
 	if status != store.LeaveNotProcessed && status != store.LeaveProcessed {
 		return protocol.Errorf(protocol.CodeBadRequest, "status must be %s or %s", store.LeaveNotProcessed, store.LeaveProcessed)
 	}
-	ms, err := a.Store.ListLeaveMessages(c.Request().Context(), principal(c).Agent.Orgi, status, 200)
+	ms, err := a.Store.ListLeaveMessages(c.Request().Context(), request.Principal(c).Agent.Orgi, status, 200)
 	if err != nil {
 		return err
 	}
@@ -60,13 +61,13 @@ func (r handleRequest) Validate() error {
 // handleLeaveMessage marks a left message processed and/or notes the reply.
 func (a *API) handleLeaveMessage(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := principal(c)
+	p := request.Principal(c)
 	m, err := a.Store.GetLeaveMessage(ctx, c.Param("id"))
 	if err != nil || m.Orgi != p.Agent.Orgi {
 		return protocol.Errorf(protocol.CodeNotFound, "leave message not found")
 	}
 	var in handleRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	if in.Status != nil {
@@ -116,12 +117,12 @@ func cannedView(r store.CannedReply) map[string]any {
 
 // mayManageTenantWide: tenant-wide replies are for supervisors and admins.
 func mayManageTenantWide(c echo.Context) bool {
-	p := principal(c)
+	p := request.Principal(c)
 	return p.Has(protocol.RoleSupervisor) || p.Has(protocol.RoleAdmin)
 }
 
 func (a *API) listCanned(c echo.Context) error {
-	p := principal(c)
+	p := request.Principal(c)
 	rs, err := a.Store.ListCanned(c.Request().Context(), p.Agent.Orgi, p.Agent.ID, c.QueryParam("q"))
 	if err != nil {
 		return err
@@ -135,9 +136,9 @@ func (a *API) listCanned(c echo.Context) error {
 
 func (a *API) saveCanned(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := principal(c)
+	p := request.Principal(c)
 	var in cannedRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	r := store.CannedReply{Orgi: p.Agent.Orgi}
@@ -180,7 +181,7 @@ func (a *API) deleteCanned(c echo.Context) error {
 // ownCanned loads a reply the caller may change: its own private one, or a
 // tenant-wide one for supervisors and admins.
 func (a *API) ownCanned(c echo.Context, id string) (store.CannedReply, error) {
-	p := principal(c)
+	p := request.Principal(c)
 	r, err := a.Store.GetCanned(c.Request().Context(), id)
 	if err != nil || r.Orgi != p.Agent.Orgi || (r.Owner != "" && r.Owner != p.Agent.ID) {
 		return store.CannedReply{}, protocol.Errorf(protocol.CodeNotFound, "canned reply not found")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
 	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -69,7 +70,7 @@ func (r sessionConfig) Validate() error {
 }
 
 func (a *API) getSessionConfig(c echo.Context) error {
-	cfgs, err := a.Store.SessionConfigs(c.Request().Context(), principal(c).Agent.Orgi)
+	cfgs, err := a.Store.SessionConfigs(c.Request().Context(), request.Principal(c).Agent.Orgi)
 	if err != nil {
 		return err
 	}
@@ -93,11 +94,11 @@ func (a *API) getSessionConfig(c echo.Context) error {
 // tenant and serve the queue, since capacity may have grown.
 func (a *API) putSessionConfig(c echo.Context) error {
 	var in sessionConfig
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	orgi := principal(c).Agent.Orgi
+	orgi := request.Principal(c).Agent.Orgi
 	if in.Skill != "" {
 		skills, err := a.Store.ListSkills(ctx, orgi)
 		if err != nil {

@@ -1,8 +1,7 @@
 package api
 
 import (
-	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
+	"github.com/kefu-im/kefu/gateway/ask"
+	"github.com/kefu-im/kefu/pkg/access"
 	"github.com/kefu-im/kefu/pkg/command"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -41,48 +43,49 @@ func (r transferRequest) Validate() error {
 // transferSession asks the routing service, which owns assignment, to move
 // a chat, and waits for its answer.
 func (a *API) transferSession(c echo.Context) error {
-	sess, err := a.staffSession(c)
+	sess, err := a.sessionFor(c, access.Transfer)
 	if err != nil {
 		return err
 	}
 	var in transferRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
-	p := principal(c)
-	supervisor := p.Has(protocol.RoleSupervisor) || p.Has(protocol.RoleAdmin)
-	if in.Override && !supervisor {
-		return protocol.Errorf(protocol.CodeForbidden, "only a supervisor may override capacity")
+	p := request.Principal(c)
+	ctx := c.Request().Context()
+	if in.Override {
+		supervisor, err := a.Access.Can(ctx, p.Agent, access.Transfer, sess)
+		if err != nil {
+			return err
+		}
+		if !supervisor {
+			return protocol.Errorf(protocol.CodeForbidden, "only a supervisor may override capacity")
+		}
 	}
 	if sess.Status != protocol.SessionInService {
 		return protocol.Errorf(protocol.CodeConflict, "the chat is not in service")
 	}
-	replyTo := store.NewID()
-	answer, cancel := a.Replies.Expect(replyTo)
-	defer cancel()
-	ctx := c.Request().Context()
-	err = a.Commands.Send(ctx, command.Command{
+	var res protocol.TransferResult
+	err = a.Ask.Ask(ctx, command.Command{
 		ID: store.NewID(), Kind: command.Transfer, Orgi: sess.Orgi, SessionID: sess.ID, AgentID: in.AgentNo, Skill: in.Skill,
-		Memo: strings.TrimSpace(in.Memo), By: p.Agent.ID, Override: in.Override, ReplyTo: replyTo, Node: a.NodeID, At: time.Now().UTC(),
-	})
-	if err != nil {
-		return fmt.Errorf("send transfer: %w", err)
+		Memo: strings.TrimSpace(in.Memo), By: p.Agent.ID, Override: in.Override, Node: a.NodeID, At: time.Now().UTC(),
+	}, transferWait, &res)
+	switch {
+	case errors.Is(err, ask.ErrLate):
+		return c.JSON(http.StatusAccepted, pendingAnswer{OK: true, Pending: true})
+	case err != nil:
+		return err
+	case !res.OK:
+		return res.Error
 	}
-	select {
-	case data := <-answer:
-		var res protocol.TransferResult
-		if err := json.Unmarshal(data, &res); err != nil {
-			return fmt.Errorf("transfer answer: %w", err)
-		}
-		if !res.OK {
-			return res.Error
-		}
-		return c.JSON(http.StatusOK, res)
-	case <-time.After(transferWait):
-		return c.JSON(http.StatusAccepted, map[string]any{"ok": true, "pending": true})
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// pendingAnswer is the 202 of an action routing has not answered in time:
+// it is queued and will be carried out; the events tell the outcome.
+type pendingAnswer struct {
+	OK      bool `json:"ok"`
+	Pending bool `json:"pending"`
 }
 
 // colleagues lists the tenant's agents who can take chats, with status and
@@ -107,7 +110,7 @@ func (a *API) colleagues(c echo.Context) error {
 
 // skillGroups lists the tenant's enabled skill groups (id and name).
 func (a *API) skillGroups(c echo.Context) error {
-	groups, err := a.Store.ListSkills(c.Request().Context(), principal(c).Agent.Orgi)
+	groups, err := a.Store.ListSkills(c.Request().Context(), request.Principal(c).Agent.Orgi)
 	if err != nil {
 		return err
 	}

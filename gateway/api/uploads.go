@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -69,7 +70,7 @@ func (a *API) visitorUpload(c echo.Context) error {
 
 // agentUpload stores an agent's image or file for one of its sessions.
 func (a *API) agentUpload(c echo.Context) error {
-	p := principal(c)
+	p := request.Principal(c)
 	sess, err := a.Store.GetSession(c.Request().Context(), c.FormValue("agentserviceid"))
 	if err != nil || sess.Orgi != p.Agent.Orgi {
 		return protocol.Errorf(protocol.CodeNotFound, "session not found")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -31,7 +32,7 @@ func (a *API) issueVisitor(c echo.Context) error {
 	}
 	var in visitorIdentity
 	if c.Request().ContentLength != 0 {
-		if err := bind(c, &in); err != nil {
+		if err := request.Bind(c, &in); err != nil {
 			return err
 		}
 	}
@@ -68,12 +69,12 @@ func (a *API) visitorMessages(c echo.Context) error {
 	if !a.Signer.Verify(appID, userID, c.QueryParam("sign")) {
 		return protocol.Errorf(protocol.CodeUnauthorized, "missing or invalid visitor signature")
 	}
-	limit, err := queryInt(c, "limit")
+	limit, err := request.Int(c, "limit")
 	if err != nil {
 		return err
 	}
 	if id := c.QueryParam("session"); id != "" || c.QueryParam("after") != "" {
-		after, err := queryInt(c, "after")
+		after, err := request.Int(c, "after")
 		if err != nil {
 			return err
 		}
@@ -84,7 +85,7 @@ func (a *API) visitorMessages(c echo.Context) error {
 			sess, err = a.Store.GetSession(ctx, id)
 		}
 		if err != nil {
-			return notFoundIs(err, "session")
+			return request.NotFound(err, "session")
 		}
 		if sess.AppID != appID || sess.UserID != userID {
 			return protocol.Errorf(protocol.CodeNotFound, "session not found")

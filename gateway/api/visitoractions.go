@@ -8,6 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
+	"github.com/kefu-im/kefu/pkg/access"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -15,7 +17,7 @@ import (
 // staffSite loads a site of the caller's tenant.
 func (a *API) staffSite(c echo.Context, appID string) (store.Site, error) {
 	site, err := a.openSite(c, appID)
-	if err == nil && site.Orgi != principal(c).Agent.Orgi {
+	if err == nil && site.Orgi != request.Principal(c).Agent.Orgi {
 		return store.Site{}, protocol.Errorf(protocol.CodeNotFound, "unknown appid")
 	}
 	return site, err
@@ -39,10 +41,10 @@ func (a *API) inviteVisitor(c echo.Context) error {
 		return err
 	}
 	var in inviteRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
-	p := principal(c)
+	p := request.Principal(c)
 	inv := protocol.Invite{AgentNo: p.Agent.ID, NickName: p.Agent.Nickname, Message: strings.TrimSpace(in.Message)}
 	if err := a.Emit.ToVisitor(c.Request().Context(), site.AppID, c.Param("userid"), protocol.EventInvite, inv); err != nil {
 		return err
@@ -52,7 +54,7 @@ func (a *API) inviteVisitor(c echo.Context) error {
 
 // requestRating asks the visitor of a session for a rating.
 func (a *API) requestRating(c echo.Context) error {
-	sess, err := a.staffSession(c)
+	sess, err := a.sessionFor(c, access.Write)
 	if err != nil {
 		return err
 	}
@@ -85,7 +87,7 @@ func (r blockRequest) Validate() error {
 // block blacklists a visitor and ends their open chat.
 func (a *API) block(c echo.Context) error {
 	var in blockRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	site, err := a.staffSite(c, in.AppID)
@@ -93,7 +95,7 @@ func (a *API) block(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p := principal(c)
+	p := request.Principal(c)
 	now := time.Now().UTC()
 	b := store.Blacklist{AppID: site.AppID, UserID: in.UserID, Orgi: site.Orgi, Until: now.Add(time.Duration(in.Hours) * time.Hour), Reason: strings.TrimSpace(in.Reason), By: p.Agent.ID}
 	if err := a.Store.Block(ctx, b); err != nil {
@@ -118,7 +120,7 @@ func blockView(b store.Blacklist) map[string]any {
 }
 
 func (a *API) listBlocks(c echo.Context) error {
-	bs, err := a.Store.ListBlacklist(c.Request().Context(), principal(c).Agent.Orgi)
+	bs, err := a.Store.ListBlacklist(c.Request().Context(), request.Principal(c).Agent.Orgi)
 	if err != nil {
 		return err
 	}
@@ -130,16 +132,16 @@ func (a *API) listBlocks(c echo.Context) error {
 }
 
 func (a *API) unblock(c echo.Context) error {
-	err := a.Store.Unblock(c.Request().Context(), principal(c).Agent.Orgi, c.Param("appid"), c.Param("userid"))
+	err := a.Store.Unblock(c.Request().Context(), request.Principal(c).Agent.Orgi, c.Param("appid"), c.Param("userid"))
 	if err != nil {
-		return notFoundIs(err, "blacklist entry")
+		return request.NotFound(err, "blacklist entry")
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
 // onlineVisitors lists the tenant's visitors with the widget open now.
 func (a *API) onlineVisitors(c echo.Context) error {
-	vs, err := a.Online.List(c.Request().Context(), principal(c).Agent.Orgi)
+	vs, err := a.Online.List(c.Request().Context(), request.Principal(c).Agent.Orgi)
 	if err != nil {
 		return err
 	}

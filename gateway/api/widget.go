@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
 	"github.com/kefu-im/kefu/gateway/web"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -146,7 +147,7 @@ func (a *API) leaveMessage(c echo.Context) error {
 		return err
 	}
 	var in leaveRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	if !a.Signer.Verify(site.AppID, in.UserID, in.Sign) {

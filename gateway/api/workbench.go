@@ -10,6 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/request"
+	"github.com/kefu-im/kefu/pkg/access"
 	"github.com/kefu-im/kefu/pkg/geoip"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -42,7 +44,7 @@ const endedLookback = 24 * time.Hour
 // those ended since then (at most a day back, the latest 50).
 func (a *API) mySessions(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := principal(c)
+	p := request.Principal(c)
 	ss, err := a.Store.ListAgentSessions(ctx, p.Agent.ID, protocol.SessionInService)
 	if err != nil {
 		return err
@@ -102,19 +104,19 @@ type readRequest struct {
 
 // markRead records how far the caller has read a chat and tells its tabs.
 func (a *API) markRead(c echo.Context) error {
-	sess, err := a.staffSession(c)
+	sess, err := a.sessionFor(c, access.Read)
 	if err != nil {
 		return err
 	}
 	var in readRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	if in.Seq < 0 || in.Seq > sess.LastSeq {
 		in.Seq = sess.LastSeq
 	}
 	ctx := c.Request().Context()
-	p := principal(c)
+	p := request.Principal(c)
 	seq, err := a.Store.MarkRead(ctx, p.Agent.ID, sess.ID, in.Seq)
 	if err != nil {
 		return err
@@ -132,7 +134,7 @@ func (a *API) markRead(c echo.Context) error {
 
 // visitorPanel is what the workbench shows about a chat's visitor.
 func (a *API) visitorPanel(c echo.Context) error {
-	sess, err := a.staffSession(c)
+	sess, err := a.sessionFor(c, access.Read)
 	if err != nil {
 		return err
 	}
@@ -204,10 +206,10 @@ func (r tagRequest) Validate() error {
 
 func (a *API) createTag(c echo.Context) error {
 	var in tagRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
-	t := store.Tag{Orgi: principal(c).Agent.Orgi, Name: strings.TrimSpace(in.Name), Color: in.Color}
+	t := store.Tag{Orgi: request.Principal(c).Agent.Orgi, Name: strings.TrimSpace(in.Name), Color: in.Color}
 	if err := a.Store.CreateTag(c.Request().Context(), &t); err != nil {
 		return err
 	}
@@ -215,7 +217,7 @@ func (a *API) createTag(c echo.Context) error {
 }
 
 func (a *API) listTags(c echo.Context) error {
-	tags, err := a.Store.ListTags(c.Request().Context(), principal(c).Agent.Orgi)
+	tags, err := a.Store.ListTags(c.Request().Context(), request.Principal(c).Agent.Orgi)
 	if err != nil {
 		return err
 	}
@@ -231,12 +233,12 @@ type sessionTagsRequest struct {
 }
 
 func (a *API) setSessionTags(c echo.Context) error {
-	sess, err := a.staffSession(c)
+	sess, err := a.sessionFor(c, access.Write)
 	if err != nil {
 		return err
 	}
 	var in sessionTagsRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -269,12 +271,12 @@ func (r summaryRequest) Validate() error {
 }
 
 func (a *API) setSummary(c echo.Context) error {
-	sess, err := a.staffSession(c)
+	sess, err := a.sessionFor(c, access.Write)
 	if err != nil {
 		return err
 	}
 	var in summaryRequest
-	if err := bind(c, &in); err != nil {
+	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
 	if err := a.Store.SetSummary(c.Request().Context(), sess.ID, strings.TrimSpace(in.Summary)); err != nil {

@@ -26,7 +26,7 @@ type Namespace struct {
 	mu           sync.RWMutex
 	exposed      bool // false for the root until Namespace("/") is called
 	onConnect    func(ctx context.Context, s *Socket) error
-	onDisconnect func(s *Socket, reason string)
+	onDisconnect []func(s *Socket, reason string)
 	sockets      map[*Socket]struct{}
 	byConn       map[socketio.Conn]*Socket
 	rooms        map[string]map[*Socket]struct{}
@@ -60,16 +60,17 @@ func (n *Namespace) OnConnect(f func(ctx context.Context, s *Socket) error) {
 	n.mu.Unlock()
 }
 
-// OnDisconnect sets the function called exactly once for every socket whose
-// OnConnect succeeded, after its last handler returned. reason is one of the
-// Reason* constants.
+// OnDisconnect adds a function called exactly once for every socket whose
+// OnConnect succeeded, after its last handler returned; several run in the
+// order they were added (the parts of a namespace each forget the socket).
+// reason is one of the Reason* constants.
 func (n *Namespace) OnDisconnect(f func(s *Socket, reason string)) {
 	n.mu.Lock()
-	n.onDisconnect = f
+	n.onDisconnect = append(n.onDisconnect, f)
 	n.mu.Unlock()
 }
 
-func (n *Namespace) callbacks() (func(context.Context, *Socket) error, func(*Socket, string), bool) {
+func (n *Namespace) callbacks() (func(context.Context, *Socket) error, []func(*Socket, string), bool) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	return n.onConnect, n.onDisconnect, n.exposed

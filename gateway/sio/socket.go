@@ -230,6 +230,19 @@ func (s *Socket) Release(keep func(event string, data json.RawMessage) bool) {
 	}
 }
 
+// Deliver queues event as a live delivery, as EmitLocal does for a room: it
+// waits while the socket is held (see Hold), where Emit would not. For
+// fan-out that picks its sockets one by one (supervisors' mirrors). It
+// reports whether the delivery was queued or held.
+func (s *Socket) Deliver(event string, data json.RawMessage) bool {
+	pkt, err := encodeEvent(s.ns.lib, event, data)
+	if err != nil {
+		s.srv.log.Error("sio: Deliver dropped", "socket", s.id, "event", event, "err", err)
+		return false
+	}
+	return s.deliverLive(event, data, pkt)
+}
+
 // deliverLive queues a live delivery, or holds it (see Hold).
 func (s *Socket) deliverLive(event string, data json.RawMessage, pkt []byte) bool {
 	s.mu.Lock()
@@ -412,15 +425,23 @@ func (s *Socket) finalize(reason string) {
 	accepted := s.accepted
 	s.mu.Unlock()
 	_, onDisconnect, _ := s.ns.callbacks()
-	if !accepted || onDisconnect == nil {
+	if !accepted {
 		return
 	}
+	for _, f := range onDisconnect {
+		s.disconnected(f, reason)
+	}
+}
+
+// disconnected runs one OnDisconnect function; a panic in one does not keep
+// the others from running.
+func (s *Socket) disconnected(f func(*Socket, string), reason string) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.srv.log.Error("sio: OnDisconnect panicked", "socket", s.id, "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	onDisconnect(s, reason)
+	f(s, reason)
 }
 
 // runConnect runs OnConnect and then accepts or refuses the socket.

@@ -48,6 +48,19 @@ func (e *Emitter) ToTenantAgents(ctx context.Context, orgi, event string, v any)
 	return e.ToRoom(ctx, protocol.NamespaceAgent, protocol.TenantAgentsRoom(orgi), event, v, "")
 }
 
+// ToMonitors publishes a supervision event about one chat (scope names its
+// skill group, agent and session; Data is filled from v) to the tenant's
+// supervisors: each gateway hands it to its supervisor sockets whose scope
+// covers that chat (gateway/monitor), never to the chat's own agent.
+func (e *Emitter) ToMonitors(ctx context.Context, orgi, event string, scope protocol.Mirror, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("emit %s: encode: %w", event, err)
+	}
+	scope.Data = data
+	return e.ToRoom(ctx, protocol.NamespaceAgent, protocol.MonitorRoom(orgi), event, scope, "")
+}
+
 // AskGatewaysToAnnounce has every gateway send its heartbeat now.
 func (e *Emitter) AskGatewaysToAnnounce(ctx context.Context) error {
 	return e.ToRoom(ctx, protocol.NamespaceControl, "", protocol.EventAnnounce, struct{}{}, "")

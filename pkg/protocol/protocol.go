@@ -296,6 +296,9 @@ type ChatMessage struct {
 	ToUser         string `json:"touser"`
 	AppID          string `json:"appid"`
 	CreateTime     Time   `json:"createtime"`
+	// Intervened: a supervisor wrote it into the chat (UserID and NickName
+	// are the supervisor's).
+	Intervened bool `json:"intervened,omitempty"`
 }
 
 // SessionSummary describes a session to agents.

@@ -35,6 +35,7 @@ var migrations = []migration{
 	{4, "routing fence, transfers, timers and prompts", migrateV4},
 	{5, "attachments, leave messages, trails, blacklist, ratings", migrateV5},
 	{6, "workbench: read states, tags, canned replies, summaries, inbox notes, agents' IM", migrateV6},
+	{7, "supervision: group tree, roles, session events and notes, monitor samples, archive index, quality reviews", migrateV7},
 }
 
 // migrationLock is a MySQL named lock: server-wide, held by a connection,

@@ -46,10 +46,13 @@ type Agent struct {
 
 // SkillGroup is a routing group (UCKeFu Organ with skill=true).
 type SkillGroup struct {
-	ID        string `gorm:"primaryKey;size:32"`
-	Orgi      string `gorm:"size:32;not null;index"`
-	Name      string `gorm:"size:64;not null"`
-	MaxUser   int    `gorm:"not null;default:0"`
+	ID      string `gorm:"primaryKey;size:32"`
+	Orgi    string `gorm:"size:32;not null;index"`
+	Name    string `gorm:"size:64;not null"`
+	MaxUser int    `gorm:"not null;default:0"`
+	// ParentID makes the groups a tree (UCKeFu's organ tree): a supervisor
+	// of a group also supervises the groups below it. Empty: a root.
+	ParentID  string `gorm:"size:32;not null;default:''"`
 	Disabled  bool   `gorm:"not null;default:false"`
 	CreatedAt time.Time
 }
@@ -82,7 +85,7 @@ type Visitor struct {
 // `new`, queued, served, ended. LastSeq is the last allocated message seq.
 type Session struct {
 	ID      string `gorm:"primaryKey;size:32"`
-	Orgi    string `gorm:"size:32;not null;index:idx_sessions_queue,priority:1;index:idx_sessions_agent,priority:1"`
+	Orgi    string `gorm:"size:32;not null;index:idx_sessions_queue,priority:1;index:idx_sessions_agent,priority:1;index:idx_sessions_ended,priority:1"`
 	AppID   string `gorm:"size:32;not null;column:appid;index:idx_sessions_visitor,priority:1"`
 	UserID  string `gorm:"size:64;not null;column:userid;index:idx_sessions_visitor,priority:2"`
 	AgentNo string `gorm:"size:32;not null;default:'';column:agentno;index:idx_sessions_agent,priority:3;index:idx_sessions_agentno,priority:1"`
@@ -110,8 +113,9 @@ type Session struct {
 	EndBy       string    `gorm:"size:16;not null;default:''"`
 	CreatedAt   time.Time `gorm:"index:idx_sessions_queue,priority:3"` // enqueue time: FIFO order
 	ServiceTime *time.Time
-	EndTime     *time.Time
-	UpdatedAt   time.Time
+	// The archive lists a tenant's ended sessions by end time.
+	EndTime   *time.Time `gorm:"index:idx_sessions_ended,priority:2;index:idx_sessions_unarchived,priority:2"`
+	UpdatedAt time.Time
 	// Transfers (UCKeFu AgentService trans, transmemo, transtime).
 	Trans     bool   `gorm:"not null;default:false"`
 	TransMemo string `gorm:"size:512;not null;default:''"`
@@ -127,6 +131,9 @@ type Session struct {
 	SatisComment   string `gorm:"size:512;not null;default:''"`
 	SatisTime      *time.Time
 	ServiceSummary string `gorm:"type:text;column:summary"` // the agent's summary of the chat
+	// Archived is set once an ended session's words are in the archive's
+	// search index (archive_terms); the indexer looks for ended ones without.
+	Archived bool `gorm:"not null;default:false;index:idx_sessions_unarchived,priority:1"`
 }
 
 // Message is a stored chat message (UCKeFu ChatMessage). PK gives a global
@@ -155,6 +162,9 @@ type Message struct {
 	Filesize int64  `gorm:"not null;default:0"`
 	Mime     string `gorm:"size:100;not null;default:''"`
 	URL      string `gorm:"size:255;not null;default:'';column:url"`
+	// Intervened marks a message a supervisor wrote into the chat (UserID
+	// and Nickname are the supervisor's; cskefu's intervented).
+	Intervened bool `gorm:"not null;default:false"`
 }
 
 // AgentState is the routing service's record of an agent's status; the
@@ -359,4 +369,96 @@ type IMRead struct {
 	AgentID string `gorm:"primaryKey;size:32"`
 	With    string `gorm:"primaryKey;size:32;column:with_agent"`
 	ReadPK  int64  `gorm:"not null;default:0"`
+}
+
+// Role is a tenant's definition of a role's supervision rights (cskefu's
+// R / W / T audit permissions): a built-in role's row overrides its default
+// rights; other names are the tenant's own roles. Rights is a
+// comma-separated list of access.Right names.
+type Role struct {
+	Orgi      string `gorm:"primaryKey;size:32"`
+	Name      string `gorm:"primaryKey;size:32"`
+	Rights    string `gorm:"size:64;not null;default:''"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// SessionEvent is one step in a conversation's life, for its transcript:
+// queued, assigned, transferred, taken over, joined by a supervisor, ended,
+// rated, reviewed (protocol.Event* kinds).
+type SessionEvent struct {
+	PK        int64  `gorm:"primaryKey;autoIncrement;column:pk"`
+	SessionID string `gorm:"size:32;not null;column:agentserviceid;index:idx_session_events,priority:1"`
+	Orgi      string `gorm:"size:32;not null"`
+	Kind      string `gorm:"size:16;not null"`
+	// Actor did it (an agent id; empty: the system or the visitor); Target
+	// is whom or where it went (an agent id or a skill group id).
+	Actor     string    `gorm:"size:32;not null;default:''"`
+	Target    string    `gorm:"size:32;not null;default:''"`
+	Detail    string    `gorm:"size:512;not null;default:''"` // a memo, an end reason, a rating
+	CreatedAt time.Time `gorm:"index:idx_session_events,priority:2"`
+}
+
+// SessionNote is a supervisor's whisper in a conversation: seen by its
+// agent and by supervisors, never by the visitor, so it takes no message seq.
+type SessionNote struct {
+	PK         int64     `gorm:"primaryKey;autoIncrement;column:pk"`
+	ID         string    `gorm:"size:32;not null;uniqueIndex"`
+	SessionID  string    `gorm:"size:32;not null;column:agentserviceid;uniqueIndex:idx_notes_client,priority:1;index:idx_notes_session,priority:1"`
+	ClientID   string    `gorm:"size:64;not null;column:clientid;uniqueIndex:idx_notes_client,priority:2"`
+	Orgi       string    `gorm:"size:32;not null"`
+	AuthorID   string    `gorm:"size:32;not null"`
+	AuthorName string    `gorm:"size:64;not null;default:''"`
+	Body       string    `gorm:"type:text;not null"`
+	CreatedAt  time.Time `gorm:"index:idx_notes_session,priority:2"`
+}
+
+// MonitorSample is a tenant's live counters at the end of one minute (UCKeFu
+// AgentReport, uk_webim_monitor): the monitor's history and the analytics'
+// queue and staffing series.
+type MonitorSample struct {
+	Orgi    string    `gorm:"primaryKey;size:32"`
+	At      time.Time `gorm:"primaryKey"` // the minute, UTC
+	Agents  int       `gorm:"not null;default:0"`
+	Busy    int       `gorm:"not null;default:0"`
+	Users   int       `gorm:"not null;default:0"`
+	InQueue int       `gorm:"not null;default:0;column:inqueue"`
+}
+
+// ArchiveTerm says an ended session's messages contain a word: the archive's
+// full-text index, the same on MySQL and SQLite (see store/archive.go).
+// Term is a 64-bit hash of the normalised word.
+type ArchiveTerm struct {
+	Orgi      string `gorm:"primaryKey;size:32"`
+	Term      int64  `gorm:"primaryKey;autoIncrement:false"`
+	SessionID string `gorm:"primaryKey;size:32;column:agentserviceid"`
+}
+
+// QualityItem is one line of a tenant's quality checklist (UCKeFu's quality
+// settings): scored 0 to 5 in a review, weighted by Weight.
+type QualityItem struct {
+	ID        string `gorm:"primaryKey;size:32"`
+	Orgi      string `gorm:"size:32;not null;index:idx_quality_items,priority:1"`
+	Name      string `gorm:"size:128;not null"`
+	Weight    int    `gorm:"not null;default:1"`
+	Position  int    `gorm:"not null;default:0;index:idx_quality_items,priority:2"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// QualityReview is a supervisor's scoring of one ended conversation (UCKeFu
+// AgentService quality* fields). Items keeps each scored line with the name
+// and weight it had then (JSON), so a later checklist edit does not change
+// an old score.
+type QualityReview struct {
+	SessionID    string    `gorm:"primaryKey;size:32;column:agentserviceid"`
+	Orgi         string    `gorm:"size:32;not null;index:idx_quality_agent,priority:1"`
+	AgentNo      string    `gorm:"size:32;not null;column:agentno;index:idx_quality_agent,priority:2"` // the agent reviewed
+	ReviewerID   string    `gorm:"size:32;not null"`
+	ReviewerName string    `gorm:"size:64;not null;default:''"`
+	Score        float64   `gorm:"not null;default:0"` // 0–100
+	Items        string    `gorm:"type:text;not null"`
+	Comment      string    `gorm:"type:text"`
+	CreatedAt    time.Time `gorm:"index:idx_quality_agent,priority:3"`
+	UpdatedAt    time.Time
 }

@@ -79,10 +79,10 @@ func (s *Store) SaveSessionConfig(ctx context.Context, c SessionConfig) error {
 	return nil
 }
 
-// UpdateSkill saves a skill group's name, capacity and disabled flag.
+// UpdateSkill saves a skill group's name, capacity, parent and disabled flag.
 func (s *Store) UpdateSkill(ctx context.Context, g *SkillGroup) error {
 	res := s.db.WithContext(ctx).Model(&SkillGroup{}).Where("id = ?", g.ID).Updates(map[string]any{
-		"name": g.Name, "max_user": g.MaxUser, "disabled": g.Disabled,
+		"name": g.Name, "max_user": g.MaxUser, "disabled": g.Disabled, "parent_id": g.ParentID,
 	})
 	if res.Error != nil {
 		return fmt.Errorf("store: update skill %s: %w", g.ID, res.Error)

@@ -291,6 +291,7 @@ func TestSchemaMatchesModels(t *testing.T) {
 			&Visitor{}, &Session{}, &Message{}, &AgentState{}, &Setting{}, &AgentStatusLog{}, &SessionConfig{}, &RoutingFence{},
 			&Attachment{}, &LeaveMessage{}, &VisitorTrace{}, &Blacklist{},
 			&ReadState{}, &Tag{}, &SessionTag{}, &CannedReply{}, &IMMessage{}, &IMGroup{}, &IMMember{}, &IMRead{},
+			&Role{}, &SessionEvent{}, &SessionNote{}, &MonitorSample{}, &ArchiveTerm{}, &QualityItem{}, &QualityReview{},
 		} {
 			stmt := s.db.Model(model).Statement
 			if err := stmt.Parse(model); err != nil {

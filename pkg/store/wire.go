@@ -25,6 +25,15 @@ func (m Message) Chat() protocol.ChatMessage {
 		ToUser:         m.ToUser,
 		AppID:          m.AppID,
 		CreateTime:     protocol.Time(m.CreatedAt),
+		Intervened:     m.Intervened,
+	}
+}
+
+// View is the whisper as its agent and supervisors see it.
+func (n SessionNote) View() protocol.Note {
+	return protocol.Note{
+		ID: n.ID, ClientID: n.ClientID, AgentServiceID: n.SessionID, UserID: n.AuthorID, NickName: n.AuthorName,
+		Message: n.Body, CreateTime: protocol.Time(n.CreatedAt),
 	}
 }
 

@@ -15,6 +15,8 @@ import { Notifier, pageHidden } from "./notify";
 import { App, Prefs, Profile, Upload, field, modal } from "./ui";
 import { Chats, createChats } from "./chats";
 import { Inbox, createInbox } from "./inbox";
+import { Monitor, createMonitor } from "./monitor";
+import { createArchive } from "./archive";
 
 const TOKEN_KEY = "kefu:workbench:token";
 const PROFILE_KEY = "kefu:workbench:profile";
@@ -29,7 +31,7 @@ interface Counters {
   createtime?: string;
 }
 
-type Tab = "chats" | "inbox" | "entim";
+type Tab = "chats" | "inbox" | "entim" | "monitor" | "archive";
 
 const loginView = $("login-view");
 const loginForm = $<HTMLFormElement>("login-form");
@@ -66,11 +68,11 @@ const notifier = new Notifier();
 function readProfile(): Profile {
   try {
     const p = JSON.parse(storageGet(window.sessionStorage, PROFILE_KEY) || "null");
-    if (p && typeof p.id === "string") return p;
+    if (p && typeof p.id === "string") return { rights: [], tenant: false, ...p };
   } catch {
     // fall through
   }
-  return { id: "", username: "", nickname: "", roles: [] };
+  return { id: "", username: "", nickname: "", roles: [], rights: [], tenant: false };
 }
 
 function readPrefs(): Prefs {
@@ -104,6 +106,7 @@ const app: App = {
     if (prefs.desktop && hidden) notifier.desktop(title, body, tag, opts.onClick);
   },
   isStaff: () => profile.roles.some((r) => r === "supervisor" || r === "admin"),
+  hasRight: (r) => profile.rights.includes(r),
 };
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -137,6 +140,8 @@ function toast(text: string, error = false): void {
 
 const chats: Chats = createChats(app, { onUnread: renderBadges, showChats: () => showTab("chats") });
 const inbox: Inbox = createInbox(app, { onCount: renderBadges });
+const monitor: Monitor = createMonitor(app, $("tab-monitor"), { onCount: (n) => setBadge($("monitor-badge"), n) });
+const archive = createArchive(app, $("tab-archive"));
 
 function renderBadges(): void {
   const n = chats.totalUnread();
@@ -163,6 +168,8 @@ function applyLang(): void {
   renderBadges();
   chats.relabel();
   inbox.relabel();
+  monitor.relabel();
+  archive.relabel();
   // The IM panel takes its language at mount: mount it again in the new one.
   if (entim) mountIM();
 }
@@ -196,6 +203,8 @@ loginForm.addEventListener("submit", async (ev) => {
       nickname: String(a.nickname || a.username || ""),
       orgi: a.orgi,
       roles: Array.isArray(a.roles) ? a.roles.map(String) : [],
+      rights: Array.isArray(a.rights) ? a.rights.map(String) : [],
+      tenant: a.tenant === true,
     };
     storageSet(window.sessionStorage, TOKEN_KEY, token);
     storageSet(window.sessionStorage, PROFILE_KEY, JSON.stringify(profile));
@@ -230,11 +239,13 @@ function signOut(message: string): void {
     entim = null;
   }
   token = "";
-  profile = { id: "", username: "", nickname: "", roles: [] };
+  profile = { id: "", username: "", nickname: "", roles: [], rights: [], tenant: false };
   storageSet(window.sessionStorage, TOKEN_KEY, null);
   storageSet(window.sessionStorage, PROFILE_KEY, null);
   chats.reset();
   inbox.reset();
+  monitor.reset();
+  archive.reset();
   document.querySelectorAll("dialog").forEach((d) => d.remove());
   workbench.hidden = true;
   loginView.hidden = false;
@@ -246,6 +257,7 @@ function start(): void {
   loginView.hidden = true;
   workbench.hidden = false;
   meLine.textContent = profile.nickname || profile.username;
+  $("monitor-tab").hidden = !app.hasRight("read");
   countersLine.textContent = "";
   showTab("chats");
   connect();
@@ -296,6 +308,7 @@ function connect(): void {
   s.on("transout", chats.onTransout);
   s.on("read", chats.onRead);
   s.on("leavemsg", inbox.onNotice);
+  monitor.attach(s);
 }
 
 function renderConn(state = conn): void {
@@ -357,6 +370,10 @@ function showTab(next: Tab): void {
   $("tab-chats").hidden = next !== "chats";
   $("tab-inbox").hidden = next !== "inbox";
   $("tab-entim").hidden = next !== "entim";
+  $("tab-monitor").hidden = next !== "monitor";
+  $("tab-archive").hidden = next !== "archive";
+  monitor.setVisible(next === "monitor");
+  archive.setVisible(next === "archive");
   if (entim) entim.setVisible(next === "entim" && !pageHidden());
   if (next === "inbox") void inbox.refresh();
   chats.setVisible(next === "chats");

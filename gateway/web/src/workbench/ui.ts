@@ -11,6 +11,16 @@ export interface Profile {
   nickname: string;
   orgi?: string;
   roles: string[];
+  /** Supervision rights ("read", "write", "transfer") and whether they cover the whole tenant. */
+  rights: string[];
+  tenant: boolean;
+}
+
+/** A tab of the workbench that main.ts shows, relabels and resets. */
+export interface Part {
+  setVisible(visible: boolean): void;
+  relabel(): void;
+  reset(): void;
 }
 
 export interface Prefs {
@@ -33,6 +43,8 @@ export interface App {
   /** A desktop notification and the chime while the page is hidden; with `chime`, the chime also when it is not. */
   alert(title: string, body: string, tag: string, opts?: { chime?: boolean; onClick?: () => void }): void;
   isStaff(): boolean;
+  /** Whether my roles grant a supervision right ("read", "write", "transfer"). */
+  hasRight(right: string): boolean;
 }
 
 export interface Upload {
