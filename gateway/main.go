@@ -39,6 +39,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/metrics"
 	"github.com/kefu-im/kefu/pkg/online"
 	"github.com/kefu-im/kefu/pkg/store"
+	"github.com/kefu-im/kefu/services/archive"
 	"github.com/kefu-im/kefu/services/routing/router"
 )
 
@@ -189,7 +190,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	signalled := ctx
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	errc := make(chan error, 8)
+	errc := make(chan error, 16)
 	workers := 0
 	start := func(name string, f func() error) {
 		workers++
@@ -209,12 +210,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	})
 	start("heartbeat", func() error { return gw.Chat.RunHeartbeat(ctx) })
 	start("online visitors", func() error { return gw.Chat.RunOnlineRefresh(ctx) })
+	start("monitor", func() error { return gw.Monitor.Run(ctx) })
 	if cfg.Routing == "embedded" {
 		routingMetrics := reg.Routing()
 		routingMetrics.Leading(true) // the only router there is
 		routing := router.New(st, router.ClusterEmitter(emitter), log.With("component", "routing"), router.Options{AgentGrace: cfg.AgentGrace, VisitorGrace: cfg.VisitorGrace, Metrics: routingMetrics})
 		start("routing", func() error { return b.commands.Consume(ctx, routing.Handle) })
 		start("routing timers", func() error { return routing.Run(ctx) })
+		defer archive.Start(ctx, st, log.With("component", "archive"))() // the archive's indexer
 	}
 	start("http", func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kefu-im/kefu/gateway/api/request"
+	"github.com/kefu-im/kefu/pkg/access"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -127,8 +129,23 @@ func (r agentRequest) Validate() error {
 	}
 	for _, role := range r.Roles {
 		// superadmin is an installation role that no tenant admin may grant.
-		if !slices.Contains([]string{protocol.RoleAgent, protocol.RoleSupervisor, protocol.RoleAdmin}, role) {
+		if !access.ValidRoleName(role) {
 			return protocol.Errorf(protocol.CodeBadRequest, "unknown role %q", role)
+		}
+	}
+	return nil
+}
+
+// checkRoles refuses role names that are neither built in nor defined by
+// the tenant.
+func (a *API) checkRoles(ctx context.Context, orgi string, roles []string) error {
+	defined, err := a.Store.Roles(ctx, orgi)
+	if err != nil {
+		return err
+	}
+	for _, role := range roles {
+		if !slices.Contains(access.BuiltinRoles, role) && !slices.ContainsFunc(defined, func(r store.Role) bool { return r.Name == role }) {
+			return protocol.Errorf(protocol.CodeBadRequest, "unknown role %q: define it first (PUT /api/v1/admin/roles/%s)", role, role)
 		}
 	}
 	return nil
@@ -155,6 +172,9 @@ func (a *API) createAgent(c echo.Context) error {
 	roles := in.Roles
 	if len(roles) == 0 {
 		roles = []string{protocol.RoleAgent}
+	}
+	if err := a.checkRoles(ctx, orgi, roles); err != nil {
+		return err
 	}
 	hash, err := identity.HashPassword(in.Password)
 	if err != nil {

@@ -83,6 +83,9 @@ func (a *API) updateAgent(c echo.Context) error {
 		ag.MaxUser = *in.MaxUser
 	}
 	if in.Roles != nil {
+		if err := a.checkRoles(ctx, ag.Orgi, *in.Roles); err != nil {
+			return err
+		}
 		ag.Roles = strings.Join(*in.Roles, ",")
 	}
 	if in.Disabled != nil {

@@ -225,6 +225,17 @@ func (a *API) end(c echo.Context, sess store.Session, endBy string) error {
 			a.Logger.WarnContext(ctx, "end not delivered to agent", "agentserviceid", ended.ID, "err", err)
 		}
 	}
+	scope := protocol.Mirror{Skill: ended.Skill, AgentNo: ended.AgentNo, Session: ended.ID}
+	if err := a.Emit.ToMonitors(ctx, ended.Orgi, protocol.EventAuditEnd, scope, protocol.EndedChat{
+		SessionSummary: ended.Summary(), EndBy: endBy, EndTime: protocol.Time(now),
+	}); err != nil {
+		a.Logger.WarnContext(ctx, "end not mirrored", "agentserviceid", ended.ID, "err", err)
+	}
+	if err := a.Store.AppendSessionEvents(ctx, store.SessionEvent{
+		SessionID: ended.ID, Orgi: ended.Orgi, Kind: protocol.SessionEnded, Actor: request.Principal(c).Agent.ID, Detail: endBy,
+	}); err != nil {
+		a.Logger.WarnContext(ctx, "end not in the transcript", "agentserviceid", ended.ID, "err", err)
+	}
 	err = a.Commands.Send(ctx, command.Command{
 		ID: store.NewID(), Kind: command.SessionEnd, Orgi: ended.Orgi, SessionID: ended.ID, AgentID: ended.AgentNo, EndBy: endBy, Node: a.NodeID, At: now,
 	})

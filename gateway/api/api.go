@@ -55,6 +55,8 @@ type Store interface {
 	ListAgentStates(ctx context.Context, orgi string) ([]store.AgentState, error)
 	GetAgentState(ctx context.Context, agentID string) (store.AgentState, error)
 	ServesVisitor(ctx context.Context, agentID, appid, userid string) (bool, error)
+	AppendSessionEvents(ctx context.Context, evs ...store.SessionEvent) error
+	Roles(ctx context.Context, orgi string) ([]store.Role, error)
 	SessionConfigs(ctx context.Context, orgi string) ([]store.SessionConfig, error)
 	SaveSessionConfig(ctx context.Context, c store.SessionConfig) error
 	CountInService(ctx context.Context, orgi string) (map[string]int, error)
@@ -101,6 +103,7 @@ type Emitter interface {
 	ToVisitor(ctx context.Context, appID, userID, event string, v any) error
 	ToAgent(ctx context.Context, agentID, event string, v any) error
 	ToRoom(ctx context.Context, namespace, room, event string, v any, except string) error
+	ToMonitors(ctx context.Context, orgi, event string, scope protocol.Mirror, v any) error
 }
 
 // SiteForgetter drops a cached site after an edit.

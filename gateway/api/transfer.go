@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,10 +33,7 @@ func (r transferRequest) Validate() error {
 	if (r.AgentNo == "") == (r.Skill == "") {
 		return protocol.Errorf(protocol.CodeBadRequest, "give exactly one of agentno and skill")
 	}
-	if utf8.RuneCountInString(r.Memo) > 512 {
-		return protocol.Errorf(protocol.CodeBadRequest, "memo is longer than 512 characters")
-	}
-	return nil
+	return request.MaxText("memo", r.Memo, 512)
 }
 
 // transferSession asks the routing service, which owns assignment, to move

@@ -28,10 +28,7 @@ type inviteRequest struct {
 }
 
 func (r inviteRequest) Validate() error {
-	if utf8.RuneCountInString(r.Message) > 500 {
-		return protocol.Errorf(protocol.CodeBadRequest, "message is longer than 500 characters")
-	}
-	return nil
+	return request.MaxText("message", r.Message, 500)
 }
 
 // inviteVisitor asks a visitor on the site to chat with the caller.

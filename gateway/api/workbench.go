@@ -20,13 +20,6 @@ import (
 // EventRead keeps an agent's tabs in step about what it has read.
 const EventRead = "read"
 
-// readView is a session's read state for one agent.
-type readView struct {
-	AgentServiceID string `json:"agentserviceid"`
-	ReadSeq        int64  `json:"readseq"`
-	Unread         int    `json:"unread"`
-}
-
 // agentSession is a session in the agent's list, with its read state and
 // its latest message (the list's preview).
 type agentSession struct {
@@ -125,9 +118,16 @@ func (a *API) markRead(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	view := readView{AgentServiceID: sess.ID, ReadSeq: seq, Unread: unread[sess.ID]}
+	view := protocol.ReadMark{AgentServiceID: sess.ID, ReadSeq: seq, Unread: unread[sess.ID]}
 	if err := a.Emit.ToAgent(ctx, p.Agent.ID, EventRead, view); err != nil {
 		a.Logger.WarnContext(ctx, "read state not sent to the other tabs", "err", err)
+	}
+	if sess.AgentNo == p.Agent.ID {
+		// Supervisors see how far the serving agent has read.
+		scope := protocol.Mirror{Skill: sess.Skill, AgentNo: sess.AgentNo, Session: sess.ID}
+		if err := a.Emit.ToMonitors(ctx, sess.Orgi, protocol.EventAuditRead, scope, view); err != nil {
+			a.Logger.WarnContext(ctx, "read state not mirrored", "err", err)
+		}
 	}
 	return c.JSON(http.StatusOK, view)
 }
@@ -264,10 +264,7 @@ type summaryRequest struct {
 }
 
 func (r summaryRequest) Validate() error {
-	if utf8.RuneCountInString(r.Summary) > 2000 {
-		return protocol.Errorf(protocol.CodeBadRequest, "summary is longer than 2000 characters")
-	}
-	return nil
+	return request.MaxText("summary", r.Summary, 2000)
 }
 
 func (a *API) setSummary(c echo.Context) error {

@@ -31,7 +31,7 @@ func TestUnreadVisitorPanelTagsAndSummary(t *testing.T) {
 	if len(list) != 1 || list[0].Unread != 3 || list[0].ReadSeq != 0 {
 		t.Fatalf("sessions: %+v", list)
 	}
-	var rv readView
+	var rv protocol.ReadMark
 	e.do("POST", "/api/v1/sessions/"+sess.ID+"/read", agentTok, "", map[string]any{"seq": 2}, &rv)
 	if rv.ReadSeq != 2 || rv.Unread != 1 {
 		t.Fatalf("read to 2: %+v", rv)

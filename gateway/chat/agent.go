@@ -14,7 +14,9 @@ import (
 
 const principalKey = "principal"
 
-func principalOf(sock *sio.Socket) auth.Principal {
+// PrincipalOf is the staff member an /im/agent or /im/entim socket
+// authenticated as at connect (zero for other sockets).
+func PrincipalOf(sock *sio.Socket) auth.Principal {
 	p, _ := sock.Get(principalKey).(auth.Principal)
 	return p
 }
@@ -54,7 +56,7 @@ func (s *Service) agentSession(ctx context.Context, p auth.Principal, id string)
 }
 
 func (s *Service) agentMessage(ctx context.Context, sock *sio.Socket, m protocol.SendMessage) (any, error) {
-	p := principalOf(sock)
+	p := PrincipalOf(sock)
 	sess, err := s.agentSession(ctx, p, m.AgentServiceID)
 	if err != nil {
 		return nil, err

@@ -15,8 +15,10 @@ import (
 
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/gateway/sio"
+	"github.com/kefu-im/kefu/pkg/access"
 	"github.com/kefu-im/kefu/pkg/broker"
 	"github.com/kefu-im/kefu/pkg/command"
+	"github.com/kefu-im/kefu/pkg/emit"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/online"
 	"github.com/kefu-im/kefu/pkg/prompt"
@@ -41,6 +43,9 @@ type Store interface {
 	GetSession(ctx context.Context, id string) (store.Session, error)
 	AppendMessage(ctx context.Context, m *store.Message) (store.Message, bool, error)
 	ListMessages(ctx context.Context, sessionID string, afterSeq, beforeSeq int64, limit int) ([]store.Message, error)
+	AppendSessionEvents(ctx context.Context, evs ...store.SessionEvent) error
+	HasSessionEvent(ctx context.Context, sessionID, kind, actor string) (bool, error)
+	AddNote(ctx context.Context, n *store.SessionNote) (store.SessionNote, bool, error)
 }
 
 // Emitter reaches sockets anywhere in the cluster.
@@ -48,6 +53,10 @@ type Emitter interface {
 	ToVisitor(ctx context.Context, appID, userID, event string, v any) error
 	ToAgent(ctx context.Context, agentID, event string, v any) error
 	ToRoom(ctx context.Context, namespace, room, event string, v any, except string) error
+	ToMonitors(ctx context.Context, orgi, event string, scope protocol.Mirror, v any) error
+	// Batch holds what it is given until flush publishes it all in one
+	// round trip (emit.Emitter.Batch).
+	Batch() (held *emit.Emitter, flush func(context.Context) error)
 }
 
 // Authenticator resolves agent tokens.
@@ -62,6 +71,7 @@ type Deps struct {
 	Commands command.Sender
 	Signer   *identity.Signer
 	Auth     Authenticator
+	Access   *access.Resolver // supervision rights and scopes
 	Online   OnlineRegistry
 	NodeID   string
 	// ClientIP names a visitor's address from its handshake request (the
@@ -113,20 +123,22 @@ func (s *Service) Register(srv *sio.Server) {
 	user := srv.Namespace(protocol.NamespaceUser)
 	user.OnConnect(onConnect(s.visitorConnect))
 	user.OnDisconnect(s.visitorDisconnect)
-	handle(user, protocol.EventNew, s.visitorNew)
-	handle(user, protocol.EventMessage, s.visitorMessage)
-	handle(user, protocol.EventTrace, s.visitorTrace)
-	handle(user, protocol.EventInvite, s.visitorInviteAnswer)
-	handle(user, protocol.EventSatisfaction, s.visitorRating)
+	Handle(user, protocol.EventNew, s.visitorNew)
+	Handle(user, protocol.EventMessage, s.visitorMessage)
+	Handle(user, protocol.EventTrace, s.visitorTrace)
+	Handle(user, protocol.EventInvite, s.visitorInviteAnswer)
+	Handle(user, protocol.EventSatisfaction, s.visitorRating)
 
 	agent := srv.Namespace(protocol.NamespaceAgent)
 	agent.OnConnect(onConnect(s.agentConnect))
 	agent.OnDisconnect(s.agentDisconnect)
-	handle(agent, protocol.EventMessage, s.agentMessage)
+	Handle(agent, protocol.EventMessage, s.agentMessage)
+	Handle(agent, protocol.EventIntervene, s.intervene)
+	Handle(agent, protocol.EventWhisper, s.whisper)
 
 	im := srv.Namespace(protocol.NamespaceIM)
 	im.OnConnect(onConnect(s.imConnect))
-	handle(im, protocol.EventMessage, s.imMessage)
+	Handle(im, protocol.EventMessage, s.imMessage)
 }
 
 // Deliver hands a message published anywhere in the cluster to this node's
@@ -198,16 +210,27 @@ func (s *Service) send(ctx context.Context, sess store.Session, m *store.Message
 	}
 	// The message is stored and acknowledged whatever happens next: a failed
 	// publish leaves a seq gap that clients fill from the history API.
-	chat := stored.Chat()
-	if err := s.Emit.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventMessage, chat); err != nil {
-		s.Logger.WarnContext(ctx, "publish to visitor failed", "agentserviceid", sess.ID, "err", err)
+	// Visitor, agent and supervisors get it in one round trip to the broker,
+	// encoded once.
+	chat, err := json.Marshal(stored.Chat())
+	if err != nil {
+		return ack, fmt.Errorf("encode message: %w", err)
 	}
+	held, flush := s.Emit.Batch()
+	_ = held.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventMessage, json.RawMessage(chat))
 	if sess.AgentNo != "" {
-		if err := s.Emit.ToAgent(ctx, sess.AgentNo, protocol.EventMessage, chat); err != nil {
-			s.Logger.WarnContext(ctx, "publish to agent failed", "agentserviceid", sess.ID, "err", err)
-		}
+		_ = held.ToAgent(ctx, sess.AgentNo, protocol.EventMessage, json.RawMessage(chat))
+	}
+	_ = held.ToMonitors(ctx, sess.Orgi, protocol.EventAuditMessage, mirrorOf(sess), json.RawMessage(chat))
+	if err := flush(ctx); err != nil {
+		s.Logger.WarnContext(ctx, "publish failed", "agentserviceid", sess.ID, "agentno", sess.AgentNo, "err", err)
 	}
 	return ack, nil
+}
+
+// mirrorOf is the scope of a session's mirrors.
+func mirrorOf(sess store.Session) protocol.Mirror {
+	return protocol.Mirror{Skill: sess.Skill, AgentNo: sess.AgentNo, Session: sess.ID}
 }
 
 // unavailable hides an infrastructure error from the client.

@@ -28,7 +28,7 @@ func (s *Service) imConnect(ctx context.Context, sock *sio.Socket) error {
 // imMessage stores and delivers an agent-to-agent message to every socket
 // of both sides (or of every member of the group).
 func (s *Service) imMessage(ctx context.Context, sock *sio.Socket, m protocol.IMSend) (any, error) {
-	p := principalOf(sock)
+	p := PrincipalOf(sock)
 	msg := store.IMMessage{Orgi: p.Agent.Orgi, From: p.Agent.ID, ClientID: m.ClientID, Body: m.Message}
 	var to []string
 	if m.ToUser != "" {

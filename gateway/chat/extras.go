@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -93,6 +94,14 @@ func (s *Service) visitorRating(ctx context.Context, sock *sio.Socket, r protoco
 	}
 	if !ok {
 		return nil, protocol.Errorf(protocol.CodeConflict, "only a chat an agent served can be rated, once")
+	}
+	// The rating is stored: what follows only informs.
+	if err := s.Store.AppendSessionEvents(ctx, store.SessionEvent{SessionID: sess.ID, Orgi: sess.Orgi, Kind: protocol.SessionRated, Detail: strconv.Itoa(r.Level)}); err != nil {
+		s.Logger.WarnContext(ctx, "rating not in the transcript", "agentserviceid", sess.ID, "err", err)
+	}
+	rating := protocol.Rating{AgentServiceID: sess.ID, Level: r.Level, Comment: r.Comment}
+	if err := s.Emit.ToMonitors(ctx, sess.Orgi, protocol.EventAuditRating, mirrorOf(sess), rating); err != nil {
+		s.Logger.WarnContext(ctx, "rating not mirrored", "agentserviceid", sess.ID, "err", err)
 	}
 	return protocol.OKAck{OK: true}, nil
 }

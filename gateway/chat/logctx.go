@@ -15,14 +15,15 @@ func socketContext(ctx context.Context, sock *sio.Socket) context.Context {
 	if v := visitorOf(sock); v != nil {
 		args = append(args, "appid", v.site.AppID, "userid", v.userID)
 	}
-	if p := principalOf(sock); p.Agent.ID != "" {
+	if p := PrincipalOf(sock); p.Agent.ID != "" {
 		args = append(args, "agentid", p.Agent.ID)
 	}
 	return logging.With(ctx, args...)
 }
 
-// handle is sio.Handle with socketContext applied to the handler's context.
-func handle[T any](ns *sio.Namespace, event string, h func(context.Context, *sio.Socket, T) (any, error)) {
+// Handle is sio.Handle with the socket's identity in the handler's context
+// (its log lines say which socket, visitor or agent they are about).
+func Handle[T any](ns *sio.Namespace, event string, h func(context.Context, *sio.Socket, T) (any, error)) {
 	sio.Handle(ns, event, func(ctx context.Context, sock *sio.Socket, p T) (any, error) {
 		return h(socketContext(ctx, sock), sock, p)
 	})

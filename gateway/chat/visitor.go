@@ -342,9 +342,14 @@ func (s *Service) visitorDraft(sess store.Session, v *visitor, draft string) {
 		CallType: protocol.CallTypeIn, Message: clip(draft, textLimit(v.site)), UserID: v.userID, Username: v.nickname,
 		NickName: v.nickname, ToUser: sess.AgentNo, AppID: sess.AppID, CreateTime: protocol.Time(time.Now().UTC()),
 	}
+	// Supervisors watching the chat see the draft as its agent does.
+	watched := protocol.Draft{AgentServiceID: sess.ID, From: "visitor", Message: msg.Message}
 	s.drafts.Submit("v:"+sess.ID, func(ctx context.Context) {
 		if err := s.Emit.ToAgent(ctx, sess.AgentNo, protocol.EventMessage, msg); err != nil {
 			s.Logger.Debug("draft not delivered", "agentserviceid", sess.ID, "userid", v.userID, "err", err)
+		}
+		if err := s.Emit.ToMonitors(ctx, sess.Orgi, protocol.EventAuditWriting, mirrorOf(sess), watched); err != nil {
+			s.Logger.Debug("draft not mirrored", "agentserviceid", sess.ID, "err", err)
 		}
 	})
 }

@@ -7,7 +7,11 @@
 #   2. ours:  2 fresh gateways in relay mode (KEFU_RELAY_BENCH=true, the
 #             /relay namespace: no store on the path);
 #   3. peer:  2 node processes of the socket.io relay sharing one Redis;
-#   4. turns: ours and the peer side by side, closed loops in turn.
+#   4. turns: ours and the peer side by side, closed loops in turn;
+#   5. monitor (only when BENCH_ONLY names it): the kefu set-up with a
+#             supervisor monitoring every chat (loadgen -supervisors 1), in
+#             turn with the same load unmonitored: mirror latency, and the
+#             nodes' extra CPU per message.
 #
 # Phases 1-3 each get the same load from gateway/loadgen: a fixed rate
 # (latency), a closed loop (throughput), and N idle websockets on one node
@@ -30,7 +34,10 @@
 # is read; over 2 minutes, so that Go's periodic GC has run once since the
 # connect burst), BENCH_ROUNDS (3 rounds of phase 4), BENCH_ROUND_DURATION
 # (10s per closed loop of phase 4), BENCH_TRANSPORT (websocket),
-# BENCH_ONLY (kefu,ours,peer,turns: the phases to run).
+# BENCH_ONLY (kefu,ours,peer,turns: the phases to run; add monitor for
+# phase 5: BENCH_MONITOR_VISITORS 500 chats over BENCH_MONITOR_AGENTS 50
+# agents, BENCH_MONITOR_RATE 500 visitor messages/s, each answered: 1,000
+# msg/s in all, BENCH_ROUNDS turns of BENCH_DURATION each).
 #
 # Needs go, node/npm, and redis-server + mariadb (deploy/testenv/servers.sh
 # installs them when run as root).
@@ -259,6 +266,27 @@ if [[ $ONLY == *turns* ]] && [ "$ROUNDS" -gt 0 ]; then
 		done
 	done
 	stop_pids ${GW_PIDS//,/ } ${PEER_PIDS//,/ }
+fi
+
+# ---- 5. a supervisor monitoring every chat, in turn with nobody monitoring ----
+if [[ $ONLY == *monitor* ]]; then
+	fresh_db monitor_bench
+	port=$(free_port)
+	KEFU_ADDR=127.0.0.1:$port KEFU_NODE_ID=rt1 KEFU_REDIS_URL=$KEFU_TEST_REDIS_URL \
+		KEFU_MYSQL_DSN="root@tcp(127.0.0.1:$KEFU_TEST_MYSQL_PORT)/monitor_bench" KEFU_LOG_LEVEL=warn KEFU_LOG_FORMAT=json \
+		"$BIN/routing" >"$LOGS/monitor-rt1.log" 2>&1 &
+	RT_PID=$!
+	STARTED+=($RT_PID)
+	wait_healthy "http://127.0.0.1:$port"
+	start_gateways monitor monitor_bench
+	mon=(-mode kefu -gateways "$GW_URLS" -pids "$GW_PIDS" -watch "redis=$REDIS_PID,mariadb=$MARIADB_PID,routing=$RT_PID"
+		-admin-password "$DEMO_PASSWORD" -transport "$TRANSPORT" -warmup 3s -visitors "${BENCH_MONITOR_VISITORS:-500}"
+		-agents "${BENCH_MONITOR_AGENTS:-50}" -rate "${BENCH_MONITOR_RATE:-500}" -duration "$DURATION")
+	for i in $(seq 1 "$ROUNDS"); do
+		loadgen "unmonitored-$i" "${mon[@]}"
+		loadgen "monitored-$i" "${mon[@]}" -supervisors 1
+	done
+	stop_pids ${GW_PIDS//,/ } "$RT_PID"
 fi
 
 # ---- results ----

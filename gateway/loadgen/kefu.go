@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kefu-im/kefu/gateway/loadgen/eio"
 	"github.com/kefu-im/kefu/pkg/protocol"
@@ -79,6 +80,9 @@ func (k *kefuScenario) setup(ctx context.Context) error {
 			return errors.New("no agent got ready")
 		}
 		r.log.Info("agents ready", "ready", ready, "of", cfg.agents)
+		if err := k.supervise(ctx, login.Token); err != nil {
+			return err
+		}
 	}
 
 	var mu sync.Mutex
@@ -147,6 +151,54 @@ func (k *kefuScenario) readyAgent(ctx context.Context, adminToken string, i, nod
 		return nil, err
 	}
 	return a, nil
+}
+
+// supervise connects the monitoring sockets (the admin's: the whole tenant
+// in scope) and starts their monitors.
+func (k *kefuScenario) supervise(ctx context.Context, adminToken string) error {
+	r := k.r
+	for i := range r.cfg.supervisors {
+		node := i % len(r.cfg.gateways)
+		c, err := r.dial(ctx, node, i, protocol.NamespaceAgent, url.Values{"token": {adminToken}}, k.supervisorEvent)
+		if err != nil {
+			return fmt.Errorf("supervisor %d: %w", i, err)
+		}
+		cctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
+		ack, err := c.Call(cctx, protocol.EventMonitor, protocol.MonitorRequest{On: true})
+		cancel()
+		var ok protocol.OKAck
+		if err != nil || json.Unmarshal(ack, &ok) != nil || !ok.OK {
+			return fmt.Errorf("supervisor %d: monitor: %v %s", i, err, ack)
+		}
+	}
+	if r.cfg.supervisors > 0 {
+		r.log.Info("supervisors monitoring", "sockets", r.cfg.supervisors)
+	}
+	return nil
+}
+
+// supervisorEvent times a message's mirror from its send: a visitor's
+// ("lg", sent at t) or an agent's reply ("lr", sent at t2).
+func (k *kefuScenario) supervisorEvent(event string, arg json.RawMessage) {
+	if event != protocol.EventAuditMessage {
+		return
+	}
+	r := k.r
+	now := r.now()
+	var m chatMessage
+	if json.Unmarshal(arg, &m) != nil {
+		return
+	}
+	sent := int64(-1)
+	if _, _, t, _, ok := parseStamp(m.Message, "lg", 3); ok && r.counted(t) {
+		sent = t
+	} else if _, _, t, t2, ok := parseStamp(m.Message, "lr", 4); ok && r.counted(t) {
+		sent = t2
+	}
+	if sent >= 0 {
+		r.mirrored.Add(1)
+		r.mirror.record(time.Duration(now - sent))
+	}
 }
 
 // readyVisitor gets an identity, connects, and (unless idle) opens a chat

@@ -18,6 +18,9 @@
 //     messages per second in all; each agent answers each message (-reply).
 //     Measured: visitor send → agent receive ("forward"), agent send →
 //     visitor receive ("back"), the round trip, and the acknowledgement.
+//     -supervisors N adds N monitoring sockets of the admin (the whole
+//     tenant in scope, `monitor {on}`), spread over the gateways: every
+//     message's mirror (audit_message) is timed from its send ("mirror").
 //   - relay: -visitors pairs of clients on the /relay namespace, each pair
 //     in a room of its own with its two clients on different nodes; the
 //     first sends, the second answers. The same legs are measured.
@@ -65,6 +68,7 @@ type config struct {
 	watch              []*watched
 	mode               string
 	visitors, agents   int
+	supervisors        int
 	rate               float64
 	window             int
 	duration, warmup   time.Duration
@@ -91,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.mode, "mode", "kefu", "kefu (our protocol, with persistence) or relay (the /relay namespace: our gateway with KEFU_RELAY_BENCH=true, or the peer)")
 	fs.IntVar(&c.visitors, "visitors", 100, "visitors (relay mode: pairs of clients; idle: connections)")
 	fs.IntVar(&c.agents, "agents", 10, "agents (kefu mode)")
+	fs.IntVar(&c.supervisors, "supervisors", 0, "monitoring sockets of the admin, mirrors timed (kefu mode)")
 	fs.Float64Var(&c.rate, "rate", 200, "messages per second from all visitors together; 0 runs a closed loop (see -window)")
 	fs.IntVar(&c.window, "window", 1, "closed loop (-rate 0): messages each visitor keeps in flight")
 	fs.DurationVar(&c.duration, "duration", 20*time.Second, "measured time (idle: how long connections are held before memory is read)")

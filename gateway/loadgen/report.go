@@ -47,6 +47,7 @@ type Report struct {
 		Lost           int64 `json:"lost"` // forward legs that never arrived
 		LostReplies    int64 `json:"lost_replies"`
 		Duplicates     int64 `json:"duplicates"`
+		Mirrored       int64 `json:"mirrored,omitempty"` // mirrors that reached supervisors
 	} `json:"messages"`
 
 	// Delivered messages per second over the measured time.
@@ -62,6 +63,7 @@ type Report struct {
 		RTT     LatencySummary `json:"rtt"`      // visitor send → reply received
 		Ack     LatencySummary `json:"ack"`      // visitor send → acknowledgement
 		SendLag LatencySummary `json:"send_lag"` // open loop: scheduled → written
+		Mirror  LatencySummary `json:"mirror"`   // message send → its mirror at a supervisor
 	} `json:"latency"`
 
 	Errors    map[string]int64 `json:"errors"`
@@ -93,6 +95,7 @@ func (r *runner) report(measured, setup time.Duration, flows int) *Report {
 	m.Delivered, m.RepliesSent, m.RepliesArrived = r.fwdDelivered.Load(), r.backSent.Load(), r.backDel.Load()
 	m.Lost, m.LostReplies = r.tr.missing(cfg.reply)
 	m.Duplicates = r.duplicates.Load()
+	m.Mirrored = r.mirrored.Load()
 	if !cfg.idle && measured > 0 {
 		s := measured.Seconds()
 		rep.Throughput.Forward = math.Round(float64(m.Delivered) / s)
@@ -104,6 +107,7 @@ func (r *runner) report(measured, setup time.Duration, flows int) *Report {
 	rep.Latency.RTT = r.rtt.summary()
 	rep.Latency.Ack = r.ack.summary()
 	rep.Latency.SendLag = r.lag.summary()
+	rep.Latency.Mirror = r.mirror.summary()
 	rep.Errors = r.errs.snapshot()
 	return rep
 }
@@ -149,7 +153,7 @@ func (rep *Report) print(w io.Writer) {
 		for _, l := range []struct {
 			name string
 			s    LatencySummary
-		}{{"forward", rep.Latency.Forward}, {"back", rep.Latency.Back}, {"round trip", rep.Latency.RTT}, {"ack", rep.Latency.Ack}, {"send lag", rep.Latency.SendLag}} {
+		}{{"forward", rep.Latency.Forward}, {"back", rep.Latency.Back}, {"round trip", rep.Latency.RTT}, {"ack", rep.Latency.Ack}, {"send lag", rep.Latency.SendLag}, {"mirror", rep.Latency.Mirror}} {
 			if l.s.Count == 0 {
 				continue
 			}
@@ -254,6 +258,20 @@ func table(args []string, stdout, stderr io.Writer) error {
 				r.Label, loadDesc, r.Transport, machineLoad(r), r.Connections.Established, r.Connections.Failed, r.Throughput.Total,
 				r.Latency.Forward.P50, r.Latency.Forward.P95, r.Latency.Forward.P99, r.Latency.RTT.P99,
 				r.Messages.Lost, r.Messages.LostReplies, errs, strings.Join(cpu, " + "), perMsg, strings.Join(other, ", "), xThr, xP99)
+		}
+	}
+	mirrored := false
+	for _, r := range load {
+		mirrored = mirrored || r.Messages.Mirrored > 0
+	}
+	if mirrored {
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout, "| run | mirrors delivered | mirror p50 ms | p95 ms | p99 ms | p99.9 ms | max ms |")
+		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|")
+		for _, r := range load {
+			if m := r.Latency.Mirror; r.Messages.Mirrored > 0 {
+				fmt.Fprintf(stdout, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r.Label, r.Messages.Mirrored, m.P50, m.P95, m.P99, m.P999, m.Max)
+			}
 		}
 	}
 	if len(idle) > 0 {

@@ -40,6 +40,8 @@ type runner struct {
 	seq atomic.Uint64
 
 	fwd, back, rtt, ack, lag histogram
+	mirror                   histogram // message send → its mirror at a supervisor
+	mirrored                 atomic.Int64
 
 	sent, ackedOK, ackErrors        atomic.Int64
 	fwdDelivered, backSent, backDel atomic.Int64

@@ -18,9 +18,11 @@ import (
 	"github.com/kefu-im/kefu/gateway/api/archive"
 	"github.com/kefu-im/kefu/gateway/api/quality"
 	"github.com/kefu-im/kefu/gateway/api/request"
+	"github.com/kefu-im/kefu/gateway/api/supervise"
 	"github.com/kefu-im/kefu/gateway/ask"
 	"github.com/kefu-im/kefu/gateway/auth"
 	"github.com/kefu-im/kefu/gateway/chat"
+	"github.com/kefu-im/kefu/gateway/monitor"
 	"github.com/kefu-im/kefu/gateway/relay"
 	"github.com/kefu-im/kefu/gateway/sio"
 	"github.com/kefu-im/kefu/gateway/sitecache"
@@ -76,6 +78,8 @@ type Node struct {
 
 	// Access resolves supervision rights and scopes for every part.
 	Access *access.Resolver
+	// Monitor serves supervisors' live view; main runs it (Run).
+	Monitor *monitor.Hub
 
 	replies  *ask.Replies
 	draining atomic.Bool
@@ -87,9 +91,12 @@ func New(d Deps) *Node {
 	n := &Node{replies: ask.NewReplies(), Access: access.NewResolver(d.Store, 0)}
 	n.Chat = chat.New(chat.Deps{
 		Store: chatStore{d.Store, d.Sites}, Emit: d.Emit, Commands: d.Commands, Signer: d.Signer,
-		Auth: d.Auth, Online: d.Online, NodeID: d.NodeID, ClientIP: api.ClientIP(d.TrustProxy), Logger: d.Logger,
+		Auth: d.Auth, Access: n.Access, Online: d.Online, NodeID: d.NodeID, ClientIP: api.ClientIP(d.TrustProxy), Logger: d.Logger,
 	})
 	n.Chat.Register(d.Sockets)
+	asker := ask.Asker{Commands: d.Commands, Replies: n.replies}
+	n.Monitor = monitor.New(monitor.Deps{Store: d.Store, Access: n.Access, Ask: asker, NodeID: d.NodeID, Logger: d.Logger})
+	n.Monitor.Register(d.Sockets)
 	if d.RelayBench {
 		relay.Register(d.Sockets, d.Emit)
 	}
@@ -99,12 +106,13 @@ func New(d Deps) *Node {
 	e.Use(origins.Middleware)
 	api.New(api.Deps{
 		Store: d.Store, Blobs: d.Store, Sites: d.Sites, Auth: d.Auth, Access: n.Access, Signer: d.Signer, Emit: d.Emit, Commands: d.Commands,
-		Ask: ask.Asker{Commands: d.Commands, Replies: n.replies}, Online: d.Online, Locator: d.Locator,
+		Ask: asker, Online: d.Online, Locator: d.Locator,
 		PublicURL: d.PublicURL, VisitorRate: d.VisitorRate, NodeID: d.NodeID, Logger: d.Logger,
 	}).Register(e)
 	staff := e.Group("/api/v1", request.Authenticate(d.Auth))
 	archive.New(archive.Deps{Store: d.Store, Access: n.Access, Logger: d.Logger}).Register(staff)
 	quality.New(quality.Deps{Store: d.Store, Access: n.Access, Logger: d.Logger}).Register(staff)
+	supervise.New(supervise.Deps{Store: d.Store, Access: n.Access, Ask: asker, NodeID: d.NodeID, Logger: d.Logger}).Register(staff)
 	e.Any("/socket.io/", echo.WrapHandler(d.Sockets))
 	pages(e)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
@@ -154,6 +162,10 @@ func pages(e *echo.Echo) {
 func (n *Node) Deliver(m broker.Message) {
 	if m.Namespace == protocol.NamespaceControl && m.Event == protocol.EventReply {
 		n.replies.Deliver(strings.TrimPrefix(m.Room, protocol.ReplyRoom("")), m.Data)
+		return
+	}
+	if m.Namespace == protocol.NamespaceAgent && strings.HasPrefix(m.Room, protocol.MonitorRoom("")) {
+		n.Monitor.Deliver(m)
 		return
 	}
 	n.Chat.Deliver(m)

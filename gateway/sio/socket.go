@@ -71,6 +71,7 @@ type Socket struct {
 	refuseTimer *time.Timer
 	holding     bool         // live deliveries wait in held (see Hold)
 	held        []heldPacket // live deliveries that arrived while holding
+	queueLimit  int          // 0: Config.SendQueue (see SetQueueLimit)
 
 	dataMu sync.Mutex
 	data   map[string]any
@@ -195,6 +196,23 @@ func (s *Socket) Emit(event string, v any) {
 // ReasonServerDisconnect.
 func (s *Socket) Close() { s.closeConn(ReasonServerDisconnect) }
 
+// SetQueueLimit raises (or lowers) how many packets may wait for this
+// socket, queued or held, before it counts as too slow (default
+// Config.SendQueue): a socket that takes a whole tenant's traffic (a
+// supervisor's monitor) needs more room than one chat's.
+func (s *Socket) SetQueueLimit(n int) {
+	s.mu.Lock()
+	s.queueLimit = n
+	s.mu.Unlock()
+}
+
+func (s *Socket) limitLocked() int {
+	if s.queueLimit > 0 {
+		return s.queueLimit
+	}
+	return s.srv.cfg.SendQueue
+}
+
 // Hold makes live deliveries (EmitLocal) wait, in arrival order, until
 // Release, while Emit goes straight out. A caller that joins a room and then
 // replays history from storage uses it so that live traffic arriving during
@@ -247,7 +265,7 @@ func (s *Socket) Deliver(event string, data json.RawMessage) bool {
 func (s *Socket) deliverLive(event string, data json.RawMessage, pkt []byte) bool {
 	s.mu.Lock()
 	if s.holding && !s.finished && !s.refused {
-		if len(s.held) >= s.srv.cfg.SendQueue {
+		if len(s.held) >= s.limitLocked() {
 			s.mu.Unlock()
 			s.srv.log.Warn("sio: too much held for a socket, disconnecting", "socket", s.id)
 			s.closeConn(ReasonSlowClient)
@@ -288,9 +306,9 @@ func (s *Socket) enqueue(pkt []byte) bool {
 		// Still in OnConnect: nothing can be written before the connect
 		// acknowledgement, so a long replay must not count as a slow client.
 		s.backlog++
-	} else if len(s.queue)-s.backlog >= s.srv.cfg.SendQueue {
+	} else if limit := s.limitLocked(); len(s.queue)-s.backlog >= limit {
 		s.mu.Unlock()
-		s.srv.log.Warn("sio: client too slow, disconnecting", "socket", s.id, "pending", s.srv.cfg.SendQueue)
+		s.srv.log.Warn("sio: client too slow, disconnecting", "socket", s.id, "pending", limit)
 		s.closeConn(ReasonSlowClient)
 		return false
 	}

@@ -10,6 +10,7 @@ package access
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -73,6 +74,17 @@ func ParseRights(names []string) (Rights, error) {
 		r |= rightNames[i].r
 	}
 	return r, nil
+}
+
+// BuiltinRoles are the roles every tenant has; others are a tenant's own.
+var BuiltinRoles = []string{protocol.RoleAgent, protocol.RoleSupervisor, protocol.RoleAdmin}
+
+var roleName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+
+// ValidRoleName reports whether name may name a tenant's role: 1 to 32 of
+// a-z 0-9 _ -, starting with a letter; never the installation's superadmin.
+func ValidRoleName(name string) bool {
+	return roleName.MatchString(name) && name != protocol.RoleSuperAdmin
 }
 
 // DefaultRights are the built-in roles' rights when a tenant has not
@@ -144,11 +156,15 @@ type Directory struct {
 	roles       map[string]Rights
 	children    map[string][]string
 	agentGroups map[string][]string
+	agents      map[string]bool // every agent of the tenant when read
 }
 
 // NewDirectory builds a tenant's directory from its stored facts.
-func NewDirectory(orgi string, roles []store.Role, groups []store.SkillGroup, agentGroups map[string][]string) *Directory {
-	d := &Directory{Orgi: orgi, roles: make(map[string]Rights), children: make(map[string][]string), agentGroups: agentGroups}
+func NewDirectory(orgi string, roles []store.Role, groups []store.SkillGroup, agents []string, agentGroups map[string][]string) *Directory {
+	d := &Directory{Orgi: orgi, roles: make(map[string]Rights), children: make(map[string][]string), agentGroups: agentGroups, agents: make(map[string]bool, len(agents))}
+	for _, id := range agents {
+		d.agents[id] = true
+	}
 	if d.agentGroups == nil {
 		d.agentGroups = map[string][]string{}
 	}
@@ -201,6 +217,9 @@ func (d *Directory) Grant(a store.Agent) Grant {
 	}
 	return g
 }
+
+// Knows reports whether the agent existed when the directory was read.
+func (d *Directory) Knows(agentID string) bool { return d.agents[agentID] }
 
 // AgentGroups are the groups an agent belongs to.
 func (d *Directory) AgentGroups(agentID string) []string { return d.agentGroups[agentID] }

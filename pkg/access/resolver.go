@@ -14,6 +14,7 @@ type Store interface {
 	Roles(ctx context.Context, orgi string) ([]store.Role, error)
 	ListSkills(ctx context.Context, orgi string) ([]store.SkillGroup, error)
 	TenantAgentSkills(ctx context.Context, orgi string) (map[string][]string, error)
+	AgentIDs(ctx context.Context, orgi string) ([]string, error)
 }
 
 // DefaultTTL is how long a Resolver keeps a tenant's directory: an admin's
@@ -45,13 +46,15 @@ func NewResolver(st Store, ttl time.Duration) *Resolver {
 	return &Resolver{st: st, ttl: ttl, now: time.Now, cache: make(map[string]cached)}
 }
 
-// Directory returns orgi's directory, read again once it is ttl old.
-func (r *Resolver) Directory(ctx context.Context, orgi string) (*Directory, error) {
+// Directory returns orgi's directory, read again once it is ttl old, or
+// when it does not know one of the agents named (created since: an agent
+// made on another gateway must not be out of every scope for a while).
+func (r *Resolver) Directory(ctx context.Context, orgi string, agents ...string) (*Directory, error) {
 	now := r.now()
 	r.mu.Lock()
 	c, ok := r.cache[orgi]
 	r.mu.Unlock()
-	if ok && now.Sub(c.at) < r.ttl {
+	if ok && now.Sub(c.at) < r.ttl && knowsAll(c.dir, agents) {
 		return c.dir, nil
 	}
 	roles, err := r.st.Roles(ctx, orgi)
@@ -66,23 +69,40 @@ func (r *Resolver) Directory(ctx context.Context, orgi string) (*Directory, erro
 	if err != nil {
 		return nil, fmt.Errorf("access: %w", err)
 	}
-	dir := NewDirectory(orgi, roles, groups, members)
+	ids, err := r.st.AgentIDs(ctx, orgi)
+	if err != nil {
+		return nil, fmt.Errorf("access: %w", err)
+	}
+	dir := NewDirectory(orgi, roles, groups, ids, members)
 	r.mu.Lock()
 	r.cache[orgi] = cached{dir: dir, at: now}
 	r.mu.Unlock()
 	return dir, nil
 }
 
-// Forget drops orgi's directory (after an edit on this node).
+func knowsAll(d *Directory, agents []string) bool {
+	for _, id := range agents {
+		if id != "" && !d.Knows(id) {
+			return false
+		}
+	}
+	return true
+}
+
+// Forget makes orgi's directory stale (after an edit on this node): the
+// next Directory reads it again; Cached still has the old one meanwhile.
 func (r *Resolver) Forget(orgi string) {
 	r.mu.Lock()
-	delete(r.cache, orgi)
+	if c, ok := r.cache[orgi]; ok {
+		c.at = time.Time{}
+		r.cache[orgi] = c
+	}
 	r.mu.Unlock()
 }
 
 // Grant is the staff member's grant, from a fresh enough directory.
 func (r *Resolver) Grant(ctx context.Context, a store.Agent) (Grant, error) {
-	d, err := r.Directory(ctx, a.Orgi)
+	d, err := r.Directory(ctx, a.Orgi, a.ID)
 	if err != nil {
 		return Grant{}, err
 	}
@@ -91,7 +111,7 @@ func (r *Resolver) Grant(ctx context.Context, a store.Agent) (Grant, error) {
 
 // Chat is a session's scope facts, from a fresh enough directory.
 func (r *Resolver) Chat(ctx context.Context, s store.Session) (Chat, error) {
-	d, err := r.Directory(ctx, s.Orgi)
+	d, err := r.Directory(ctx, s.Orgi, s.AgentNo)
 	if err != nil {
 		return Chat{}, err
 	}
@@ -103,7 +123,7 @@ func (r *Resolver) Can(ctx context.Context, a store.Agent, want Rights, s store.
 	if a.Orgi != s.Orgi {
 		return false, nil
 	}
-	d, err := r.Directory(ctx, a.Orgi)
+	d, err := r.Directory(ctx, a.Orgi, a.ID, s.AgentNo)
 	if err != nil {
 		return false, err
 	}
@@ -131,4 +151,14 @@ func (r *Resolver) MayRead(ctx context.Context, a store.Agent, s store.Session, 
 		return ok, err
 	}
 	return sv.ServesVisitor(ctx, a.ID, s.AppID, s.UserID)
+}
+
+// Cached returns orgi's directory as last read, however old, without
+// reading the store: for paths that must not block (the broker's delivery).
+// ok is false when it was never read.
+func (r *Resolver) Cached(orgi string) (d *Directory, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.cache[orgi]
+	return c.dir, ok
 }

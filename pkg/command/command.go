@@ -42,6 +42,30 @@ const (
 	// ConfigChanged says tenant Orgi's routing settings or agents changed
 	// (capacity may have grown): serve the queue.
 	ConfigChanged = "config.changed"
+
+	// Supervision. Who may ask was checked by the gateway; each answers
+	// ReplyTo with a protocol.TransferResult (MonitorSnapshot: a
+	// protocol.MonitorPicture).
+	//
+	// MonitorSnapshot asks for tenant Orgi's live picture: agents with
+	// presence and load, the queue with positions, the counters.
+	MonitorSnapshot = "monitor.snapshot"
+	// TakeOver moves session SessionID in service to supervisor By at once,
+	// over its capacity; its agent gets `transout` (强接).
+	TakeOver = "session.takeover"
+	// QueueAssign hands waiting session SessionID to agent AgentID (By
+	// itself: "take it"); another agent's capacity and readiness hold
+	// unless Override.
+	QueueAssign = "queue.assign"
+	// QueueMove moves waiting session SessionID to skill group Skill, at
+	// its place by enqueue time, and routes it again.
+	QueueMove = "queue.move"
+	// QueueReroute drops waiting session SessionID's skill group and
+	// requested agent and routes it again, to anyone.
+	QueueReroute = "queue.reroute"
+	// AgentOffline sets agent AgentID offline at once (By a supervisor):
+	// its chats go back to the head of the queue, as when its grace ends.
+	AgentOffline = "agent.offline"
 )
 
 // HeartbeatInterval is how often a gateway sends NodeAlive.

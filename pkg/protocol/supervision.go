@@ -138,6 +138,7 @@ type AgentStatusChange struct {
 	Status string `json:"status"`
 	Busy   bool   `json:"busy"`
 	By     string `json:"by,omitempty"` // who changed it, when not the agent
+	ByName string `json:"byname,omitempty"`
 }
 
 // ReadMark is how far an agent has read a chat.

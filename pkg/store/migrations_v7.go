@@ -34,7 +34,7 @@ func migrateV7(tx *gorm.DB, isMySQL bool) error {
 			}
 		}
 	}
-	for _, idx := range []string{"idx_sessions_ended", "idx_sessions_unarchived"} {
+	for _, idx := range []string{"idx_sessions_ended", "idx_sessions_unarchived", "idx_sessions_agent_ended"} {
 		if !m.HasIndex(&v7Session{}, idx) {
 			if err := m.CreateIndex(&v7Session{}, idx); err != nil {
 				return fmt.Errorf("create index %s: %w", idx, err)
@@ -53,8 +53,9 @@ func (v7SkillGroup) TableName() string { return "skill_groups" }
 
 type v7Session struct {
 	ID       string     `gorm:"primaryKey;size:32"`
-	Orgi     string     `gorm:"size:32;not null;index:idx_sessions_ended,priority:1"`
-	EndTime  *time.Time `gorm:"index:idx_sessions_ended,priority:2;index:idx_sessions_unarchived,priority:2"`
+	Orgi     string     `gorm:"size:32;not null;index:idx_sessions_ended,priority:1;index:idx_sessions_agent_ended,priority:1"`
+	AgentNo  string     `gorm:"size:32;not null;default:'';column:agentno;index:idx_sessions_agent_ended,priority:2"`
+	EndTime  *time.Time `gorm:"index:idx_sessions_ended,priority:2;index:idx_sessions_unarchived,priority:2;index:idx_sessions_agent_ended,priority:3"`
 	Archived bool       `gorm:"not null;default:false;index:idx_sessions_unarchived,priority:1"`
 }
 

@@ -85,10 +85,10 @@ type Visitor struct {
 // `new`, queued, served, ended. LastSeq is the last allocated message seq.
 type Session struct {
 	ID      string `gorm:"primaryKey;size:32"`
-	Orgi    string `gorm:"size:32;not null;index:idx_sessions_queue,priority:1;index:idx_sessions_agent,priority:1;index:idx_sessions_ended,priority:1"`
+	Orgi    string `gorm:"size:32;not null;index:idx_sessions_queue,priority:1;index:idx_sessions_agent,priority:1;index:idx_sessions_ended,priority:1;index:idx_sessions_agent_ended,priority:1"`
 	AppID   string `gorm:"size:32;not null;column:appid;index:idx_sessions_visitor,priority:1"`
 	UserID  string `gorm:"size:64;not null;column:userid;index:idx_sessions_visitor,priority:2"`
-	AgentNo string `gorm:"size:32;not null;default:'';column:agentno;index:idx_sessions_agent,priority:3;index:idx_sessions_agentno,priority:1"`
+	AgentNo string `gorm:"size:32;not null;default:'';column:agentno;index:idx_sessions_agent,priority:3;index:idx_sessions_agentno,priority:1;index:idx_sessions_agent_ended,priority:2"`
 	Skill   string `gorm:"size:32;not null;default:''"`
 	// Agent is the agent the visitor asked for (UCKeFu's `agent` query),
 	// served first when ready; AgentNo is who serves.
@@ -113,8 +113,9 @@ type Session struct {
 	EndBy       string    `gorm:"size:16;not null;default:''"`
 	CreatedAt   time.Time `gorm:"index:idx_sessions_queue,priority:3"` // enqueue time: FIFO order
 	ServiceTime *time.Time
-	// The archive lists a tenant's ended sessions by end time.
-	EndTime   *time.Time `gorm:"index:idx_sessions_ended,priority:2;index:idx_sessions_unarchived,priority:2"`
+	// The archive lists a tenant's ended sessions by end time, and an
+	// agent's own (every agent's view of it) by agent and end time.
+	EndTime   *time.Time `gorm:"index:idx_sessions_ended,priority:2;index:idx_sessions_unarchived,priority:2;index:idx_sessions_agent_ended,priority:3"`
 	UpdatedAt time.Time
 	// Transfers (UCKeFu AgentService trans, transmemo, transtime).
 	Trans     bool   `gorm:"not null;default:false"`

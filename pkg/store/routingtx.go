@@ -267,3 +267,15 @@ func (t *RoutingTx) MarkSessions(flag string, ids []string) error {
 	}
 	return nil
 }
+
+// RebindQueued changes the skill group and the requested agent of a
+// session still waiting, and reports whether it was still waiting. The
+// update time stays: it is when the wait began (see the router's picture).
+func (t *RoutingTx) RebindQueued(id, skill, agent string) (bool, error) {
+	res := t.tx.Model(&Session{}).Where("id = ? AND status = ?", id, protocol.SessionInQueue).
+		UpdateColumns(map[string]any{"skill": skill, "agent": agent})
+	if res.Error != nil {
+		return false, fmt.Errorf("store: rebind queued session %s: %w", id, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}

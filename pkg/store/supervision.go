@@ -159,3 +159,35 @@ func (s *Store) ServesVisitor(ctx context.Context, agentID, appid, userid string
 	}
 	return n > 0, nil
 }
+
+// ServingReadSeqs returns, for each session given (id → the agent serving
+// it), how far that agent has read it.
+func (s *Store) ServingReadSeqs(ctx context.Context, serving map[string]string) (map[string]int64, error) {
+	out := make(map[string]int64, len(serving))
+	if len(serving) == 0 {
+		return out, nil
+	}
+	ids := make([]string, 0, len(serving))
+	for id := range serving {
+		ids = append(ids, id)
+	}
+	var rows []ReadState
+	if err := s.db.WithContext(ctx).Where("agentserviceid IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: serving read states: %w", err)
+	}
+	for _, r := range rows {
+		if serving[r.SessionID] == r.AgentID {
+			out[r.SessionID] = r.ReadSeq
+		}
+	}
+	return out, nil
+}
+
+// AgentIDs lists the ids of the tenant's agents.
+func (s *Store) AgentIDs(ctx context.Context, orgi string) ([]string, error) {
+	var ids []string
+	if err := s.db.WithContext(ctx).Model(&Agent{}).Where("orgi = ?", orgi).Order("id").Pluck("id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("store: agent ids of %s: %w", orgi, err)
+	}
+	return ids, nil
+}

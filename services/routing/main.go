@@ -24,6 +24,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/lease"
 	"github.com/kefu-im/kefu/pkg/metrics"
 	"github.com/kefu-im/kefu/pkg/store"
+	"github.com/kefu-im/kefu/services/archive"
 	"github.com/kefu-im/kefu/services/routing/router"
 )
 
@@ -76,6 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		})
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
+		defer archive.Start(ctx, st, log.With("component", "archive", "term", token))() // the archive's indexer: one per cluster
 		timers := make(chan error, 1)
 		go func() { timers <- service.Run(ctx) }()
 		err := commands.Consume(ctx, service.Handle)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -87,6 +88,14 @@ func bindMessage(err error) string {
 		return fmt.Sprint(he.Message)
 	}
 	return err.Error()
+}
+
+// MaxText refuses a text field longer than n characters (bad_request).
+func MaxText(field, v string, n int) error {
+	if utf8.RuneCountInString(v) > n {
+		return protocol.Errorf(protocol.CodeBadRequest, "%s is longer than %d characters", field, n)
+	}
+	return nil
 }
 
 // Int reads an optional non-negative integer query parameter (0 if absent).

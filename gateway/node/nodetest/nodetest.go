@@ -35,6 +35,10 @@ import (
 	"github.com/kefu-im/kefu/services/routing/router"
 )
 
+// libraryLogs routes the Socket.IO library's own logs (process-wide) away
+// from the test output, once.
+var libraryLogs sync.Once
+
 // Password is the demo users' password.
 const Password = "nodetest-pass"
 
@@ -71,6 +75,7 @@ func Start(t testing.TB, o Options) *Node {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	libraryLogs.Do(func() { sio.RouteLibraryLogs(slog.New(slog.DiscardHandler)) })
 	ctx, cancel := context.WithCancel(context.Background())
 	if _, err := demo.Seed(ctx, st, Password); err != nil {
 		t.Fatal(err)
@@ -107,6 +112,7 @@ func Start(t testing.TB, o Options) *Node {
 	}
 	run(func() error { return sockets.Run(ctx) })
 	run(func() error { return br.Subscribe(ctx, n.Deliver) })
+	run(func() error { return n.Monitor.Run(ctx) })
 	if !o.NoRouting {
 		r := router.New(st, router.ClusterEmitter(emitter), log, router.Options{})
 		run(func() error { return cmds.Consume(ctx, r.Handle) })
@@ -197,4 +203,22 @@ func (n *Node) Socket(namespace string, query url.Values, onEvent func(event str
 // Visitor is a signed visitor identity on the demo site.
 func (n *Node) Visitor(userID string) url.Values {
 	return url.Values{"appid": {demo.AppID}, "userid": {userID}, "sign": {n.Signer.Sign(demo.AppID, userID)}}
+}
+
+// Staff creates a staff member of tenant orgi directly in the store, with
+// roles (comma-separated), capacity and skill groups, and a login: bcrypt
+// costs seconds under the race detector, and what is tested here is not
+// how people sign in. It returns the member's id and token.
+func (n *Node) Staff(orgi, username, roles string, maxUser int, skills ...string) (id, token string) {
+	n.t.Helper()
+	ctx := context.Background()
+	a := &store.Agent{Orgi: orgi, Username: username, PasswordHash: "!", Nickname: username, Roles: roles, MaxUser: maxUser}
+	if err := n.Store.CreateAgent(ctx, a, skills); err != nil {
+		n.t.Fatalf("staff %s: %v", username, err)
+	}
+	token, hash := identity.NewToken()
+	if err := n.Store.CreateToken(ctx, store.Token{Hash: hash, AgentID: a.ID, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		n.t.Fatalf("staff %s: %v", username, err)
+	}
+	return a.ID, token
 }

@@ -33,6 +33,18 @@ export interface ChatMessage {
   touser?: string;
   appid?: string;
   createtime?: string;
+  /** A supervisor wrote it into the chat (userid/nickName are the supervisor's). */
+  intervened?: boolean;
+}
+
+/** A supervisor's whisper to a chat's agent (never shown to the visitor). */
+export interface Note {
+  id: string;
+  agentserviceid: string;
+  userid?: string;
+  nickName?: string;
+  message: string;
+  createtime?: string;
 }
 
 export interface SessionSummary {
@@ -281,6 +293,8 @@ export interface Entry {
   order: number;
   payload?: Record<string, unknown>; // what was emitted, for a retry
   node?: HTMLLIElement;
+  /** "intervened": a supervisor's message; "whisper": a supervisor's note to the agent. */
+  flag?: "intervened" | "whisper";
 }
 
 export interface ChatLogOptions {
@@ -362,11 +376,39 @@ export class ChatLog {
       createtime: m.createtime,
       state: "sent",
       order: this.counter++,
+      flag: m.intervened ? "intervened" : undefined,
     };
     this.entries.push(entry);
     this.byId.set(m.id, entry);
     if (m.clientid && side === "me") this.byClientId.set(m.clientid, entry);
     this.noteSeq(sid, seq);
+    this.render(entry);
+    return true;
+  }
+
+  /**
+   * Adds a whisper, placed after the session's message `afterSeq` (it has no seq of its own);
+   * returns false if it was there already.
+   */
+  addNote(n: Note, afterSeq: number): boolean {
+    if (!n || typeof n.id !== "string" || this.byId.has("note:" + n.id)) return false;
+    const entry: Entry = {
+      key: "note:" + n.id,
+      id: "note:" + n.id,
+      sid: n.agentserviceid,
+      seq: afterSeq + 0.5,
+      side: "system",
+      who: typeof n.nickName === "string" ? n.nickName : "",
+      text: typeof n.message === "string" ? n.message : "",
+      msgtype: "text",
+      createtime: n.createtime,
+      state: "sent",
+      order: this.counter++,
+      flag: "whisper",
+    };
+    this.entries.push(entry);
+    this.byId.set(entry.id!, entry);
+    this.touchSession(entry.sid);
     this.render(entry);
     return true;
   }

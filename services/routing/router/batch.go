@@ -29,7 +29,14 @@ type batch struct {
 	logs     []store.AgentStatusLog
 	out      []func(context.Context, Announcer) error // announcements, in order
 	touched  map[string]bool                          // tenants whose queue or counters changed
+	monitor  map[string]bool                          // tenants whose monitor rows only may have changed
+	events   []store.SessionEvent                     // for the conversations' transcripts
 	pool     []candidate                              // choose's scratch space
+	// by is who asked for the command being handled (an agent id), so that
+	// an agent whose status someone else changed learns by whom.
+	by string
+	// assigner is the supervisor assigning by hand right now ("" routing).
+	assigner string
 }
 
 type pendingAssign struct {
@@ -37,12 +44,13 @@ type pendingAssign struct {
 	sess    store.Session
 	agentID string
 	since   time.Time // when the visitor began waiting
+	by      string    // a supervisor who assigned it by hand; "" routing
 }
 
 func (s *Service) newBatch(ctx context.Context, tx *store.RoutingTx) *batch {
 	return &batch{
 		s: s, ctx: ctx, tx: tx, rd: tx.Store(), now: s.now(),
-		states: make(map[string]store.AgentState), touched: make(map[string]bool),
+		states: make(map[string]store.AgentState), touched: make(map[string]bool), monitor: make(map[string]bool),
 	}
 }
 
@@ -87,11 +95,13 @@ func (b *batch) prefetch(cs []command.Command) error {
 }
 
 func (b *batch) handle(c command.Command) error {
+	b.by = c.By
 	switch c.Kind {
 	case command.AgentConnected:
 		return b.agentConnected(c)
 	case command.AgentDisconnected:
 		b.s.pres.remove(c.SocketID, b.now.Add(b.s.opts.AgentGrace))
+		b.monitor[c.Orgi] = true // its socket count
 		return nil
 	case command.NodeAlive:
 		for _, orgi := range b.s.pres.replaceNode(c.Node, c.Sockets, b.now, b.now.Add(b.s.opts.AgentGrace)) {
@@ -117,6 +127,8 @@ func (b *batch) handle(c command.Command) error {
 		return b.drain(c.Orgi) // capacity may have grown
 	case command.Transfer:
 		return b.transfer(c)
+	case command.MonitorSnapshot, command.TakeOver, command.QueueAssign, command.QueueMove, command.QueueReroute, command.AgentOffline:
+		return b.supervise(c)
 	}
 	b.s.log.Warn("routing: unknown command dropped", "kind", c.Kind, "id", c.ID)
 	return nil
@@ -145,6 +157,7 @@ func (b *batch) visitorRequest(sess store.Session) error {
 		return b.end(t, sess.ID, protocol.EndBySystem, prompt.OffHours, protocol.StateOffHours)
 	}
 	t.enqueue(sess, b.now)
+	b.event(sess, protocol.SessionQueued, "", sess.Skill, "")
 	b.touched[t.orgi] = true
 	return b.drain(t.orgi)
 }
@@ -230,6 +243,16 @@ func (b *batch) setState(a *agent, next store.AgentState) {
 		now := b.now
 		next.StatusSince = &now
 		b.touched[next.Orgi] = true
+		change := protocol.AgentStatusChange{Status: next.Status, Busy: next.Busy}
+		if b.by != next.AgentID {
+			change.By = b.by
+			if t := b.s.tenants[next.Orgi]; t != nil && t.agents[b.by] != nil {
+				change.ByName = t.agents[b.by].rec.Nickname
+			}
+		}
+		b.send(func(ctx context.Context, em Announcer) error {
+			return em.ToAgent(ctx, next.AgentID, protocol.EventAgentStatus, change)
+		})
 	}
 	a.state = next
 	b.states[next.AgentID] = next
@@ -256,28 +279,36 @@ func (b *batch) offline(agentID, orgi string) error {
 	if err != nil {
 		return err
 	}
+	b.presence(orgi, agentID, false)
+	return b.setOffline(t, agentID, "agent gone")
+}
+
+// setOffline makes an agent offline and puts its visitors back in the
+// queue; why goes into their transcripts.
+func (b *batch) setOffline(t *tenant, agentID, why string) error {
 	if a := t.agents[agentID]; a != nil {
 		next := a.state
 		next.Status, next.Busy = protocol.AgentOffline, false
 		b.setState(a, next)
 	}
-	b.presence(orgi, agentID, false)
 	moved, err := b.tx.RequeueAgentSessions(agentID)
 	if err != nil {
 		return err
 	}
-	b.s.log.Info("routing: agent offline", "agent", agentID, "orgi", orgi, "requeued", len(moved))
+	b.s.log.Info("routing: agent offline", "agent", agentID, "orgi", t.orgi, "requeued", len(moved), "why", why)
 	for _, sess := range moved {
 		t.release(sess.ID)
 		t.enqueue(sess, b.now)
+		b.event(sess, protocol.SessionRequeued, b.by, agentID, why)
 		// A socket of the agent may linger on a node that stopped
 		// heartbeating; it must not keep showing these chats as its own.
 		b.send(func(ctx context.Context, em Announcer) error {
 			return em.ToAgent(ctx, agentID, protocol.EventTransOut, sess.Summary())
 		})
+		b.mirror(t.orgi, protocol.EventAuditTransOut, sess.Skill, agentID, sess.ID, sess.Summary())
 	}
-	b.touched[orgi] = true
-	return b.drain(orgi)
+	b.touched[t.orgi] = true
+	return b.drain(t.orgi)
 }
 
 // drain assigns queued visitors, oldest first, while anyone who may take
@@ -333,7 +364,7 @@ func (b *batch) assign(t *tenant, sess store.Session, agentID string) {
 		next.LastAssigned = b.now
 		b.setState(a, next)
 	}
-	b.assigns = append(b.assigns, pendingAssign{t: t, sess: sess, agentID: agentID, since: t.waitingSince(sess)})
+	b.assigns = append(b.assigns, pendingAssign{t: t, sess: sess, agentID: agentID, since: t.waitingSince(sess), by: b.assigner})
 	b.touched[t.orgi] = true
 }
 
@@ -367,6 +398,7 @@ func (b *batch) flush() error {
 				continue
 			}
 			b.s.opts.Metrics.Assigned(b.now.Sub(p.since))
+			b.event(p.sess, protocol.SessionAssigned, p.by, p.agentID, "")
 			b.announceAssigned(p.t, p.sess, p.agentID, prompt.Assigned, "")
 		}
 	}
@@ -378,6 +410,9 @@ func (b *batch) flush() error {
 		return err
 	}
 	if err := b.tx.AppendAgentStatusLogs(b.logs); err != nil {
+		return err
+	}
+	if err := b.rd.AppendSessionEvents(b.ctx, b.events...); err != nil {
 		return err
 	}
 	for orgi := range b.touched {
@@ -409,6 +444,8 @@ func (b *batch) announceAssigned(t *tenant, sess store.Session, agentID, promptK
 			em.ToVisitor(ctx, sess.AppID, sess.UserID, protocol.EventStatus, st),
 		)
 	})
+	row := protocol.MonitorChat{SessionSummary: summary, ServiceTime: protocol.Time(at), AgentName: nick, LastSeq: sess.LastSeq, Rating: sess.SatisLevel}
+	b.mirror(t.orgi, protocol.EventAuditNew, sess.Skill, agentID, sess.ID, row)
 }
 
 // tellPositions tells each waiting visitor whose position changed where it

@@ -66,6 +66,15 @@ func (w *stopwatch) ToAgent(ctx context.Context, agentID, event string, v any) e
 func (*stopwatch) ToTenantAgents(context.Context, string, string, any) error { return nil }
 func (*stopwatch) AskGatewaysToAnnounce(context.Context) error               { return nil }
 func (*stopwatch) Reply(context.Context, string, any) error                  { return nil }
+
+// ToMonitors forwards the supervisors' mirrors too: publishing them is part
+// of a batch's cost.
+func (w *stopwatch) ToMonitors(ctx context.Context, orgi, event string, scope protocol.Mirror, v any) error {
+	if w.next != nil {
+		return w.next.ToMonitors(ctx, orgi, event, scope, v)
+	}
+	return nil
+}
 func (*stopwatch) ToRoom(context.Context, string, string, string, any, string) error {
 	return nil
 }

@@ -2,9 +2,10 @@ package router
 
 import (
 	"fmt"
-	"github.com/kefu-im/kefu/pkg/command"
 	"testing"
 	"time"
+
+	"github.com/kefu-im/kefu/pkg/command"
 
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"

@@ -37,6 +37,9 @@ type Announcer interface {
 	ToTenantAgents(ctx context.Context, orgi, event string, v any) error
 	ToRoom(ctx context.Context, namespace, room, event string, v any, except string) error
 	Reply(ctx context.Context, replyTo string, v any) error
+	// ToMonitors mirrors a chat's event to the tenant's supervisors whose
+	// scope covers it (see emit.Emitter.ToMonitors).
+	ToMonitors(ctx context.Context, orgi, event string, scope protocol.Mirror, v any) error
 }
 
 // Emitter is routing's way out.
@@ -103,6 +106,11 @@ type Service struct {
 	pres    *presence
 	tenants map[string]*tenant // loaded pictures; dropped when a transaction fails
 	dirty   map[string]bool    // tenants whose counters changed since the last flush
+	// monitored are tenants whose monitor rows (agents, queue) may have
+	// changed since the last flush; shown is what their monitors were last
+	// sent, to send only what changed.
+	monitored map[string]bool
+	shown     map[string]*shownRows
 	// nextScan is when the timers that need the database run next.
 	nextScan time.Time
 }
@@ -121,6 +129,7 @@ func New(st Store, em Emitter, log *slog.Logger, opts Options) *Service {
 	return &Service{
 		store: st, emit: em, log: log, opts: opts, pres: newPresence(),
 		tenants: make(map[string]*tenant), dirty: make(map[string]bool),
+		monitored: make(map[string]bool), shown: make(map[string]*shownRows),
 		now: func() time.Time { return time.Now().UTC() },
 	}
 }
@@ -136,6 +145,8 @@ func (s *Service) Run(ctx context.Context) error {
 	defer timers.Stop()
 	counters := time.NewTicker(counterInterval)
 	defer counters.Stop()
+	samples := time.NewTicker(sampleInterval)
+	defer samples.Stop()
 	for {
 		var err error
 		select {
@@ -144,7 +155,9 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-timers.C:
 			err = s.tick(ctx)
 		case <-counters.C:
-			err = s.flushCounters(ctx)
+			err = errors.Join(s.flushCounters(ctx), s.flushMonitors(ctx))
+		case <-samples.C:
+			err = s.sampleCounters(ctx)
 		}
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("routing: timers", "err", err)
@@ -188,6 +201,7 @@ func (s *Service) inTx(ctx context.Context, fn func(*batch) error) error {
 	if err != nil {
 		s.pres = saved
 		clear(s.tenants)
+		clear(s.shown) // the reloaded pictures are sent afresh
 		if errors.Is(err, store.ErrFenced) {
 			s.log.Warn("routing: a newer leader has written; this replica's writes are refused", "err", err)
 		}
@@ -196,6 +210,10 @@ func (s *Service) inTx(ctx context.Context, fn func(*batch) error) error {
 	b.deliver()
 	for orgi := range b.touched {
 		s.dirty[orgi] = true
+		s.monitored[orgi] = true
+	}
+	for orgi := range b.monitor {
+		s.monitored[orgi] = true
 	}
 	return nil
 }

@@ -58,6 +58,10 @@ func (r *recorder) Reply(_ context.Context, replyTo string, v any) error {
 	return r.add("reply:"+replyTo, "reply", v)
 }
 
+func (r *recorder) ToMonitors(_ context.Context, orgi, event string, _ protocol.Mirror, v any) error {
+	return r.add("mon:"+orgi, event, v)
+}
+
 func (r *recorder) find(to, event string) []any {
 	r.mu.Lock()
 	defer r.mu.Unlock()

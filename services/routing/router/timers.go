@@ -135,6 +135,7 @@ func (b *batch) systemMessage(t *tenant, sess store.Session, key string) error {
 		}
 		return err
 	})
+	b.mirror(t.orgi, protocol.EventAuditMessage, sess.Skill, sess.AgentNo, sess.ID, chat)
 	return nil
 }
 
@@ -166,6 +167,10 @@ func (b *batch) end(t *tenant, sessionID, endBy, promptKey, state string) error 
 			err = errors.Join(err, em.ToAgent(ctx, ended.AgentNo, protocol.EventEnd, ended.Summary()))
 		}
 		return err
+	})
+	b.event(ended, protocol.SessionEnded, "", "", endBy)
+	b.mirror(t.orgi, protocol.EventAuditEnd, ended.Skill, ended.AgentNo, ended.ID, protocol.EndedChat{
+		SessionSummary: ended.Summary(), EndBy: endBy, EndTime: protocol.Time(b.now),
 	})
 	if wasServed {
 		return b.drain(t.orgi)

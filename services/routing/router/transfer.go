@@ -17,9 +17,7 @@ func (b *batch) transfer(c command.Command) error {
 	if err != nil {
 		return err
 	}
-	if c.ReplyTo != "" {
-		b.send(func(ctx context.Context, em Announcer) error { return em.Reply(ctx, c.ReplyTo, res) })
-	}
+	b.answer(c, res)
 	return nil
 }
 
@@ -28,13 +26,9 @@ func refuse(code, format string, args ...any) protocol.TransferResult {
 }
 
 func (b *batch) doTransfer(c command.Command) (protocol.TransferResult, error) {
-	t, err := b.tenant(c.Orgi)
-	if err != nil {
-		return protocol.TransferResult{}, err
-	}
-	from, ok := t.served[c.SessionID]
-	if !ok {
-		return refuse(protocol.CodeConflict, "the chat is not in service"), nil
+	t, from, no, err := b.served(c)
+	if err != nil || no != nil {
+		return refused(no, err)
 	}
 	rows, err := b.tx.Sessions([]string{c.SessionID})
 	if err != nil {
@@ -62,7 +56,7 @@ func (b *batch) doTransfer(c command.Command) (protocol.TransferResult, error) {
 		if !c.Override && a.load >= a.max {
 			return refuse(protocol.CodeConflict, "the agent has no room (%d of %d chats)", a.load, a.max), nil
 		}
-		return b.moveTo(t, sess, from, c.AgentID, c.Memo)
+		return b.moveTo(t, sess, from, c.AgentID, c.Memo, protocol.SessionTransferred)
 	case c.Skill != "":
 		if _, ok := t.groups[c.Skill]; !ok {
 			return refuse(protocol.CodeNotFound, "no such skill group"), nil
@@ -74,15 +68,16 @@ func (b *batch) doTransfer(c command.Command) (protocol.TransferResult, error) {
 			return protocol.TransferResult{}, err
 		}
 		if ok {
-			return b.moveTo(t, target, from, to, c.Memo)
+			return b.moveTo(t, target, from, to, c.Memo, protocol.SessionTransferred)
 		}
 		return b.requeue(t, target, from, c.Memo)
 	}
 	return refuse(protocol.CodeBadRequest, "give agentno or skill"), nil
 }
 
-// moveTo hands the chat from one agent to another.
-func (b *batch) moveTo(t *tenant, sess store.Session, from, to, memo string) (protocol.TransferResult, error) {
+// moveTo hands the chat from one agent to another; kind is what its
+// transcript calls it (a transfer, or a supervisor's takeover).
+func (b *batch) moveTo(t *tenant, sess store.Session, from, to, memo, kind string) (protocol.TransferResult, error) {
 	moved, err := b.tx.TransferSession(store.Transfer{SessionID: sess.ID, From: from, To: to, Skill: sess.Skill, Memo: memo, At: b.now})
 	if err != nil {
 		return protocol.TransferResult{}, err
@@ -98,6 +93,7 @@ func (b *batch) moveTo(t *tenant, sess store.Session, from, to, memo string) (pr
 	}
 	sess.Trans, sess.TransMemo = true, memo
 	b.transOut(sess, from)
+	b.event(sess, kind, b.by, to, memo)
 	b.announceAssigned(t, sess, to, prompt.Transferred, from)
 	b.touched[t.orgi] = true
 	b.s.log.Info("routing: transferred", "session", sess.ID, "from", from, "to", to)
@@ -124,6 +120,7 @@ func (b *batch) requeue(t *tenant, sess store.Session, from, memo string) (proto
 	t.enqueue(sess, b.now)
 	t.avoid[sess.ID] = from
 	b.transOut(sess, from)
+	b.event(sess, protocol.SessionTransferred, b.by, sess.Skill, memo)
 	b.touched[t.orgi] = true
 	summary := sess.Summary()
 	summary.TransFrom = from
@@ -133,10 +130,12 @@ func (b *batch) requeue(t *tenant, sess store.Session, from, memo string) (proto
 	return protocol.TransferResult{OK: true, Queued: true, Session: &summary}, nil
 }
 
-// transOut tells the previous agent the chat is no longer theirs.
+// transOut tells the previous agent the chat is no longer theirs, and the
+// supervisors who saw it there.
 func (b *batch) transOut(sess store.Session, from string) {
 	summary := sess.Summary()
 	b.send(func(ctx context.Context, em Announcer) error {
 		return em.ToAgent(ctx, from, protocol.EventTransOut, summary)
 	})
+	b.mirror(sess.Orgi, protocol.EventAuditTransOut, sess.Skill, from, sess.ID, summary)
 }

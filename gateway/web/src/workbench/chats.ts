@@ -8,6 +8,7 @@ import {
   ChatLog,
   ChatMessage,
   Entry,
+  Note,
   SessionSummary,
   Throttle,
   errorText,
@@ -18,7 +19,7 @@ import {
 } from "../common";
 import { formatTime, h } from "../widget/dom";
 import { CannedSuggest, createCanned } from "./canned";
-import { messageLog } from "./messages";
+import { addNotes, messageLog } from "./messages";
 import { App, sessionPath, str } from "./ui";
 import { VisitorPanel, createVisitorPanel } from "./visitor";
 
@@ -57,6 +58,7 @@ export interface Conv {
   compose: string;
   last: string; // preview of the latest message
   lastAt: string;
+  notes: Note[]; // supervisors' whispers, placed as their messages load
 }
 
 export interface Chats {
@@ -70,6 +72,7 @@ export interface Chats {
   onEnd(s: Summary): void;
   onTransout(s: Summary): void;
   onRead(r: { agentserviceid?: string; readseq?: number; unread?: number }): void;
+  onWhisper(n: Note): void;
 }
 
 export function createChats(app: App, hooks: { onUnread(): void; showChats(): void }): Chats {
@@ -138,6 +141,7 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
       compose: "",
       last: "",
       lastAt: str(s.createtime),
+      notes: [],
     };
     item.addEventListener("click", () => select(conv));
     convs.set(s.agentserviceid, conv);
@@ -292,9 +296,14 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
 
   async function loadLatest(c: Conv): Promise<void> {
     try {
-      const ms = await app.api<ChatMessage[]>("GET", sessionPath(c.s.agentserviceid) + "/messages?limit=" + PAGE);
+      const [ms, notes] = await Promise.all([
+        app.api<ChatMessage[]>("GET", sessionPath(c.s.agentserviceid) + "/messages?limit=" + PAGE),
+        app.api<Note[]>("GET", sessionPath(c.s.agentserviceid) + "/notes").catch(() => [] as Note[]),
+      ]);
       const arr = Array.isArray(ms) ? ms : [];
       addMessages(c, arr);
+      c.notes = Array.isArray(notes) ? notes : [];
+      addNotes(c.log, c.notes, arr, true);
       c.loaded = true;
       c.more = arr.length >= PAGE;
       renderItem(c);
@@ -317,6 +326,7 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
       const ms = await app.api<ChatMessage[]>("GET", `${sessionPath(c.s.agentserviceid)}/messages?before=${c.oldest}&limit=${PAGE}`);
       const arr = Array.isArray(ms) ? ms : [];
       addMessages(c, arr);
+      addNotes(c.log, c.notes, arr, false);
       c.more = arr.length >= PAGE;
       scroll.scrollTop = scroll.scrollHeight - before; // keep the view where it was
     } catch (e) {
@@ -619,6 +629,13 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
       }
       renderItem(c);
       hooks.onUnread();
+    },
+    onWhisper(n) {
+      const c = n && typeof n.agentserviceid === "string" ? convs.get(n.agentserviceid) : undefined;
+      if (!c) return;
+      c.notes.push(n);
+      if (!c.log.addNote(n, c.log.maxSeq(c.s.agentserviceid))) return;
+      app.alert(t().whisperFrom(str(n.nickName)), str(n.message), "kefu-whisper-" + n.agentserviceid, { chime: true, onClick: () => open(c) });
     },
   };
 }

@@ -12,7 +12,7 @@ import { h } from "../widget/dom";
 import { mountEntim, EntimHandle } from "./entim";
 import { Lang, Strings, applyStatic, pickLang, strings } from "./i18n";
 import { Notifier, pageHidden } from "./notify";
-import { App, Prefs, Profile, Upload, field, modal } from "./ui";
+import { App, Prefs, Profile, Upload, field, modal, str } from "./ui";
 import { Chats, createChats } from "./chats";
 import { Inbox, createInbox } from "./inbox";
 import { Monitor, createMonitor } from "./monitor";
@@ -94,11 +94,13 @@ function readPrefs(): Prefs {
 
 const app: App = {
   t: () => t,
+  lang: () => lang,
   me: () => profile,
   prefs: () => prefs,
   socket: () => socket,
   api,
   upload,
+  download,
   toast,
   alert(title, body, tag, opts = {}) {
     const hidden = pageHidden();
@@ -116,6 +118,23 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
     if (e instanceof ApiError && e.status === 401 && token) signOut(t.loginEnded);
     throw e;
   }
+}
+
+async function download(path: string, name: string): Promise<void> {
+  const res = await fetch("/api/v1" + path, { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+  if (!res.ok) {
+    const data = await res.json().catch(() => null);
+    const err = data && data.error;
+    if (res.status === 401 && token) signOut(t.loginEnded);
+    throw new ApiError(res.status, err && err.code ? String(err.code) : "", err && err.message ? String(err.message) : "HTTP " + res.status);
+  }
+  const named = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+  const url = URL.createObjectURL(await res.blob());
+  const a = h("a", { href: url, download: named ? named[1] : name, hidden: true });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 60000); // after the download has read it
 }
 
 async function upload(form: FormData): Promise<Upload> {
@@ -307,6 +326,13 @@ function connect(): void {
   s.on("end", chats.onEnd);
   s.on("transout", chats.onTransout);
   s.on("read", chats.onRead);
+  s.on("whisper", chats.onWhisper);
+  s.on("agentstatus", (e: { status?: string; busy?: boolean; by?: string; byname?: string }) => {
+    if (!e || typeof e.status !== "string") return;
+    status = { status: e.status, busy: !!e.busy };
+    renderStatus();
+    if (e.by) app.toast(t.statusBy(e.status === "ready" ? t.ready : e.status === "offline" ? t.offline : t.notReady, str(e.byname) || t.aSupervisor));
+  });
   s.on("leavemsg", inbox.onNotice);
   monitor.attach(s);
 }

@@ -2,7 +2,7 @@
 // transcripts: a ChatLog (common.ts) per list, drawn as text (links made clickable), pictures
 // inline, files as download links, and our own sends with their state and a retry.
 
-import { ChatLog, Entry } from "../common";
+import { ChatLog, ChatMessage, Entry, Note } from "../common";
 import { appendLinkified, formatSize, formatTime, h, safeURL } from "../widget/dom";
 import type { Strings } from "./i18n";
 import { str } from "./ui";
@@ -23,12 +23,24 @@ export function messageLog(
 
 function drawEntry(tt: Strings, e: Entry, li: HTMLLIElement, onRetry: (e: Entry) => void): void {
   if (e.id) li.setAttribute("data-id", e.id);
+  if (e.flag === "whisper") {
+    li.classList.add("whisper");
+    const box = h("div", { class: "whisper-note" });
+    box.appendChild(h("span", { class: "who", text: tt.whisperFrom(e.who) }));
+    const p = h("p", { class: "text" });
+    appendLinkified(p, e.text);
+    box.appendChild(p);
+    box.appendChild(h("time", { class: "meta", text: formatTime(e.createtime) }));
+    li.appendChild(box);
+    return;
+  }
+  if (e.flag === "intervened") li.classList.add("intervened");
   if (e.side === "system") {
     li.appendChild(h("p", { class: "note", text: e.text }));
     return;
   }
   const bubble = h("div", { class: "bubble" });
-  if (e.who) bubble.appendChild(h("span", { class: "who", text: e.who }));
+  if (e.who) bubble.appendChild(h("span", { class: "who", text: e.flag === "intervened" ? tt.intervenedBy(e.who) : e.who }));
   const body = h("div", { class: "body" });
   const href = safeURL(e.url);
   const label = e.filename || e.text || (e.msgtype === "image" ? tt.image : tt.file);
@@ -63,4 +75,22 @@ function drawEntry(tt: Strings, e: Entry, li: HTMLLIElement, onRetry: (e: Entry)
   }
   bubble.appendChild(meta);
   li.appendChild(bubble);
+}
+
+/**
+ * Places a chat's whispers among one page of its messages, by time (they have no seq): those of
+ * this page's span, and with `latest` those after it. Notes of earlier pages wait for those.
+ */
+export function addNotes(log: ChatLog, notes: Note[], page: ChatMessage[], latest: boolean): void {
+  const ms = page.filter((m) => m && typeof m.seq === "number").sort((a, b) => a.seq - b.seq);
+  const first = ms[0];
+  const last = ms[ms.length - 1];
+  for (const n of notes) {
+    const at = str(n.createtime);
+    if (first && first.seq > 1 && at < str(first.createtime)) continue;
+    if (!latest && last && at > str(last.createtime)) continue;
+    let after = first ? first.seq - 1 : 0;
+    for (const m of ms) if (str(m.createtime) <= at) after = m.seq;
+    log.addNote(n, after);
+  }
 }

@@ -3,7 +3,7 @@
 
 import type { Socket } from "../common";
 import { h } from "../widget/dom";
-import type { Strings } from "./i18n";
+import type { Lang, Strings } from "./i18n";
 
 export interface Profile {
   id: string;
@@ -32,11 +32,14 @@ export interface Prefs {
 /** What main.ts hands to every part of the workbench. */
 export interface App {
   t(): Strings;
+  lang(): Lang;
   me(): Profile;
   prefs(): Prefs;
   socket(): Socket | null;
   /** REST under /api/v1 with the login's token; a 401 signs out. */
   api<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** GETs a file under /api/v1 with the login's token and saves it (the name from Content-Disposition, else `name`). */
+  download(path: string, name: string): Promise<void>;
   /** POST multipart to /api/v1/uploads. */
   upload(form: FormData): Promise<Upload>;
   toast(text: string, error?: boolean): void;
