@@ -173,6 +173,21 @@ start_peers() {
 	PEER1_PID=${pids[0]}
 }
 
+# start_stored PHASE DB: a fresh database, a routing replica (RT_PID) and 2
+# gateways on it: the stored path.
+start_stored() {
+	local port
+	fresh_db "$2"
+	port=$(free_port)
+	KEFU_ADDR=127.0.0.1:$port KEFU_NODE_ID=rt1 KEFU_REDIS_URL=$KEFU_TEST_REDIS_URL \
+		KEFU_MYSQL_DSN="root@tcp(127.0.0.1:$KEFU_TEST_MYSQL_PORT)/$2" KEFU_LOG_LEVEL=warn KEFU_LOG_FORMAT=json \
+		"$BIN/routing" >"$LOGS/$1-rt1.log" 2>&1 &
+	RT_PID=$!
+	STARTED+=($RT_PID)
+	wait_healthy "http://127.0.0.1:$port"
+	start_gateways "$1" "$2"
+}
+
 fresh_db() { # DB
 	sql "DROP DATABASE IF EXISTS \`$1\`; CREATE DATABASE \`$1\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 	redis-cli -p "$KEFU_TEST_REDIS_PORT" flushall >/dev/null
@@ -204,15 +219,7 @@ common=(-transport "$TRANSPORT" -visitors "$VISITORS" -warmup 3s)
 
 # ---- 1. our protocol, with persistence ----
 if [[ $ONLY == *kefu* ]]; then
-	fresh_db kefu_bench
-	port=$(free_port)
-	KEFU_ADDR=127.0.0.1:$port KEFU_NODE_ID=rt1 KEFU_REDIS_URL=$KEFU_TEST_REDIS_URL \
-		KEFU_MYSQL_DSN="root@tcp(127.0.0.1:$KEFU_TEST_MYSQL_PORT)/kefu_bench" KEFU_LOG_LEVEL=warn KEFU_LOG_FORMAT=json \
-		"$BIN/routing" >"$LOGS/kefu-rt1.log" 2>&1 &
-	RT_PID=$!
-	STARTED+=($RT_PID)
-	wait_healthy "http://127.0.0.1:$port"
-	start_gateways kefu kefu_bench
+	start_stored kefu kefu_bench
 	watch=(-watch "redis=$REDIS_PID,mariadb=$MARIADB_PID,routing=$RT_PID")
 	kefu=(-mode kefu -gateways "$GW_URLS" -pids "$GW_PIDS" -agents "$AGENTS" -admin-password "$DEMO_PASSWORD" "${watch[@]}")
 	label="kefu@rate"
@@ -270,15 +277,7 @@ fi
 
 # ---- 5. a supervisor monitoring every chat, in turn with nobody monitoring ----
 if [[ $ONLY == *monitor* ]]; then
-	fresh_db monitor_bench
-	port=$(free_port)
-	KEFU_ADDR=127.0.0.1:$port KEFU_NODE_ID=rt1 KEFU_REDIS_URL=$KEFU_TEST_REDIS_URL \
-		KEFU_MYSQL_DSN="root@tcp(127.0.0.1:$KEFU_TEST_MYSQL_PORT)/monitor_bench" KEFU_LOG_LEVEL=warn KEFU_LOG_FORMAT=json \
-		"$BIN/routing" >"$LOGS/monitor-rt1.log" 2>&1 &
-	RT_PID=$!
-	STARTED+=($RT_PID)
-	wait_healthy "http://127.0.0.1:$port"
-	start_gateways monitor monitor_bench
+	start_stored monitor monitor_bench
 	mon=(-mode kefu -gateways "$GW_URLS" -pids "$GW_PIDS" -watch "redis=$REDIS_PID,mariadb=$MARIADB_PID,routing=$RT_PID"
 		-admin-password "$DEMO_PASSWORD" -transport "$TRANSPORT" -warmup 3s -visitors "${BENCH_MONITOR_VISITORS:-500}"
 		-agents "${BENCH_MONITOR_AGENTS:-50}" -rate "${BENCH_MONITOR_RATE:-500}" -duration "$DURATION")

@@ -109,15 +109,6 @@ func (r *Resolver) Grant(ctx context.Context, a store.Agent) (Grant, error) {
 	return d.Grant(a), nil
 }
 
-// Chat is a session's scope facts, from a fresh enough directory.
-func (r *Resolver) Chat(ctx context.Context, s store.Session) (Chat, error) {
-	d, err := r.Directory(ctx, s.Orgi, s.AgentNo)
-	if err != nil {
-		return Chat{}, err
-	}
-	return d.Chat(s.Orgi, s.Skill, s.AgentNo), nil
-}
-
 // Can reports whether staff member a holds want on session s.
 func (r *Resolver) Can(ctx context.Context, a store.Agent, want Rights, s store.Session) (bool, error) {
 	if a.Orgi != s.Orgi {
