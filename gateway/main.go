@@ -1,7 +1,8 @@
 // Command gateway is a Kefu gateway node: the Socket.IO namespaces, the REST
 // API and the web pages. With no configuration it is the whole product in
 // one process: embedded SQLite store, in-process broker and routing service,
-// and a seeded demo tenant.
+// and a seeded demo tenant. `gateway admin ...` administers the
+// installation instead (gateway/admincli).
 package main
 
 import (
@@ -14,15 +15,17 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // tenants' time zones load on images without a zone database
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/kefu-im/kefu/gateway/admincli"
 	"github.com/kefu-im/kefu/gateway/api"
 	"github.com/kefu-im/kefu/gateway/auth"
+	"github.com/kefu-im/kefu/gateway/auth/throttle"
 	"github.com/kefu-im/kefu/gateway/chat"
 	"github.com/kefu-im/kefu/gateway/demo"
 	"github.com/kefu-im/kefu/gateway/node"
@@ -46,7 +49,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "admin" {
+		err = admincli.Run(ctx, os.Args[2:], os.Getenv, admincli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	} else {
+		err = run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
 		os.Exit(1)
 	}
@@ -119,7 +128,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	reg := metrics.New()
 	st, err := store.Open(ctx, store.Config{
-		MySQLDSN: cfg.MySQLDSN, SQLitePath: filepath.Join(cfg.DataDir, "kefu.db"), Logger: log, Observe: reg.StoreObserver(),
+		MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath(), Logger: log, Observe: reg.StoreObserver(),
 	})
 	if err != nil {
 		return err
@@ -160,7 +169,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer b.close()
 	emitter := emit.New(reg.Publisher(b.broker))
 	sites := sitecache.New(st, 5*time.Second)
-	authSvc, err := auth.New(st, config.TokenTTL)
+	authSvc, err := auth.New(st, config.TokenTTL, throttle.DefaultPolicy())
 	if err != nil {
 		return err
 	}

@@ -2,12 +2,8 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -18,6 +14,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
+	"github.com/kefu-im/kefu/pkg/tenancy"
 )
 
 type skillRequest struct {
@@ -112,22 +109,27 @@ type agentRequest struct {
 	Roles    []string `json:"roles"`
 }
 
-var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
-
 func (r agentRequest) Validate() error {
-	if !usernamePattern.MatchString(r.Username) {
-		return protocol.Errorf(protocol.CodeBadRequest, "username must be 1 to 64 of A-Z a-z 0-9 _ . @ -")
+	// The same username and password rules as a tenant's first admin (gateway
+	// admin and the platform API): one namespace for the whole installation.
+	if err := tenancy.ValidateUsername(r.Username); err != nil {
+		return err
 	}
-	if len(r.Password) < 6 || len(r.Password) > 72 {
-		return protocol.Errorf(protocol.CodeBadRequest, "password must be 6 to 72 bytes")
+	if err := tenancy.ValidatePassword(r.Password, r.Username); err != nil {
+		return err
 	}
-	if n := len([]rune(r.Nickname)); n > 64 {
+	return validAgentFields(r.Nickname, r.MaxUser, r.Roles)
+}
+
+// validAgentFields checks the fields an agent is created and edited with.
+func validAgentFields(nickname string, maxUser int, roles []string) error {
+	if n := len([]rune(nickname)); n > 64 {
 		return protocol.Errorf(protocol.CodeBadRequest, "nickname must be at most 64 characters")
 	}
-	if r.MaxUser < 0 {
+	if maxUser < 0 {
 		return protocol.Errorf(protocol.CodeBadRequest, "maxuser must not be negative")
 	}
-	for _, role := range r.Roles {
+	for _, role := range roles {
 		// superadmin is an installation role that no tenant admin may grant.
 		if !access.ValidRoleName(role) {
 			return protocol.Errorf(protocol.CodeBadRequest, "unknown role %q", role)
@@ -149,6 +151,33 @@ func (a *API) checkRoles(ctx context.Context, orgi string, roles []string) error
 		}
 	}
 	return nil
+}
+
+// agentRecord is a staff member as admins edit it.
+type agentRecord struct {
+	ID       string   `json:"id"`
+	Username string   `json:"username"`
+	Nickname string   `json:"nickname"`
+	MaxUser  int      `json:"maxuser"` // 0: the group's or tenant's
+	Skills   []string `json:"skills"`
+	Roles    []string `json:"roles"`
+	Disabled bool     `json:"disabled"`
+}
+
+func recordOf(ag store.Agent, skills []string) agentRecord {
+	return agentRecord{
+		ID: ag.ID, Username: ag.Username, Nickname: ag.Nickname, MaxUser: ag.MaxUser,
+		Skills: nonNil(skills), Roles: strings.Split(ag.Roles, ","), Disabled: ag.Disabled,
+	}
+}
+
+// agentRow is a staff member in the admin list: the record with its live
+// status and load.
+type agentRow struct {
+	agentRecord
+	Status string `json:"status"`
+	Busy   bool   `json:"busy"`
+	Users  int    `json:"users"` // chats in service now
 }
 
 func (a *API) createAgent(c echo.Context) error {
@@ -185,17 +214,17 @@ func (a *API) createAgent(c echo.Context) error {
 		nick = in.Username
 	}
 	ag := store.Agent{Orgi: orgi, Username: in.Username, PasswordHash: hash, Nickname: nick, Roles: strings.Join(roles, ","), MaxUser: in.MaxUser}
-	if err := a.Store.CreateAgent(ctx, &ag, in.Skills); err != nil {
+	skills := slices.Clone(in.Skills)
+	slices.Sort(skills)
+	skills = slices.Compact(skills)
+	if err := a.Store.CreateAgent(ctx, &ag, skills); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return protocol.Errorf(protocol.CodeConflict, "username %q is taken", in.Username)
 		}
 		return err
 	}
 	a.routingSettingsChanged(c, orgi)
-	return c.JSON(http.StatusCreated, map[string]any{
-		"id": ag.ID, "username": ag.Username, "nickname": ag.Nickname, "maxuser": ag.MaxUser,
-		"skills": nonNil(in.Skills), "roles": roles,
-	})
+	return c.JSON(http.StatusCreated, recordOf(ag, skills))
 }
 
 func nonNil(s []string) []string {
@@ -205,16 +234,58 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// agentFilter is what the admin list is narrowed to: each field given
+// must match.
+type agentFilter struct {
+	q        string // part of the username or nickname, any case
+	skill    string
+	role     string
+	disabled *bool
+}
+
+func filterOf(c echo.Context) (agentFilter, error) {
+	f := agentFilter{q: strings.ToLower(strings.TrimSpace(c.QueryParam("q"))), skill: c.QueryParam("skill"), role: c.QueryParam("role")}
+	switch v := c.QueryParam("disabled"); v {
+	case "":
+	case "true", "false":
+		d := v == "true"
+		f.disabled = &d
+	default:
+		return f, protocol.Errorf(protocol.CodeBadRequest, "disabled must be true or false")
+	}
+	return f, nil
+}
+
+func (f agentFilter) keeps(r agentRow) bool {
+	return (f.q == "" || strings.Contains(strings.ToLower(r.Username), f.q) || strings.Contains(strings.ToLower(r.Nickname), f.q)) &&
+		(f.skill == "" || slices.Contains(r.Skills, f.skill)) &&
+		(f.role == "" || slices.Contains(r.Roles, f.role)) &&
+		(f.disabled == nil || *f.disabled == r.Disabled)
+}
+
+// listAgents is the admin list: ?q= (username or nickname), ?skill=,
+// ?role=, ?disabled=true|false.
 func (a *API) listAgents(c echo.Context) error {
+	f, err := filterOf(c)
+	if err != nil {
+		return err
+	}
 	rows, err := a.agentRows(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rows)
+	out := make([]agentRow, 0, len(rows))
+	for _, r := range rows {
+		if f.keeps(r) {
+			out = append(out, r)
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
-// agentRows are the tenant's agents with their status and load.
-func (a *API) agentRows(c echo.Context) ([]map[string]any, error) {
+// agentRows are the tenant's agents (deleted ones are in no list) with
+// their status and load.
+func (a *API) agentRows(c echo.Context) ([]agentRow, error) {
 	ctx := c.Request().Context()
 	orgi := request.Principal(c).Agent.Orgi
 	agents, err := a.Store.ListAgents(ctx, orgi)
@@ -229,133 +300,17 @@ func (a *API) agentRows(c echo.Context) ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]map[string]any, 0, len(agents))
+	skills, err := a.Store.TenantAgentSkills(ctx, orgi)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]agentRow, 0, len(agents))
 	for _, ag := range agents {
 		status, busy := protocol.AgentNotReady, false
 		if i := slices.IndexFunc(states, func(s store.AgentState) bool { return s.AgentID == ag.ID }); i >= 0 {
 			status, busy = states[i].Status, states[i].Busy
 		}
-		skills, err := a.Store.AgentSkills(ctx, ag.ID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, map[string]any{
-			"id": ag.ID, "username": ag.Username, "nickname": ag.Nickname, "status": status, "busy": busy,
-			"users": load[ag.ID], "maxuser": ag.MaxUser, "skills": nonNil(skills), "roles": strings.Split(ag.Roles, ","),
-			"disabled": ag.Disabled,
-		})
+		out = append(out, agentRow{agentRecord: recordOf(ag, skills[ag.ID]), Status: status, Busy: busy, Users: load[ag.ID]})
 	}
 	return out, nil
-}
-
-type siteRequest struct {
-	Name      string          `json:"name"`
-	Origins   []string        `json:"origins"`
-	Config    json.RawMessage `json:"config"`
-	TextLimit int             `json:"textlimit"`
-}
-
-func (r siteRequest) Validate() error {
-	if n := len([]rune(strings.TrimSpace(r.Name))); n == 0 || n > 128 {
-		return protocol.Errorf(protocol.CodeBadRequest, "name must be 1 to 128 characters")
-	}
-	for _, o := range r.Origins {
-		if err := validOrigin(o); err != nil {
-			return err
-		}
-	}
-	if len(r.Config) > 0 {
-		var obj map[string]any
-		if err := json.Unmarshal(r.Config, &obj); err != nil {
-			return protocol.Errorf(protocol.CodeBadRequest, "config must be a JSON object")
-		}
-		if err := validateWidgetConfig(r.Config); err != nil {
-			return err
-		}
-	}
-	if r.TextLimit < 0 || r.TextLimit > 20000 {
-		return protocol.Errorf(protocol.CodeBadRequest, "textlimit must be 0 (default) to 20000")
-	}
-	return nil
-}
-
-// validOrigin accepts "*" or scheme://host[:port] exactly as browsers send
-// the Origin header, so that matching is a plain comparison.
-func validOrigin(o string) error {
-	if o == "*" {
-		return nil
-	}
-	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return protocol.Errorf(protocol.CodeBadRequest, "origin %q must be * or scheme://host[:port]", o)
-	}
-	if strings.HasSuffix(o, "/") {
-		return protocol.Errorf(protocol.CodeBadRequest, "origin %q must not end with /", o)
-	}
-	return nil
-}
-
-func (a *API) siteView(s store.Site) map[string]any {
-	var origins []string
-	_ = json.Unmarshal([]byte(s.Origins), &origins)
-	return map[string]any{
-		"appid": s.AppID, "name": s.Name, "origins": nonNil(origins), "config": json.RawMessage(s.Config),
-		"textlimit": s.TextLimit, "disabled": s.Disabled,
-		"embed": fmt.Sprintf(`<script src="%s/im/%s.js" defer></script>`, a.PublicURL, s.AppID),
-	}
-}
-
-func (r siteRequest) apply(s *store.Site) {
-	origins, _ := json.Marshal(nonNil(r.Origins))
-	cfg := string(r.Config)
-	if cfg == "" {
-		cfg = "{}"
-	}
-	s.Name, s.Origins, s.Config, s.TextLimit = strings.TrimSpace(r.Name), string(origins), cfg, r.TextLimit
-}
-
-func (a *API) createSite(c echo.Context) error {
-	var in siteRequest
-	if err := request.Bind(c, &in); err != nil {
-		return err
-	}
-	s := store.Site{AppID: store.NewID()[:16], Orgi: request.Principal(c).Agent.Orgi}
-	in.apply(&s)
-	if err := a.Store.CreateSite(c.Request().Context(), &s); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, a.siteView(s))
-}
-
-func (a *API) updateSite(c echo.Context) error {
-	var in siteRequest
-	if err := request.Bind(c, &in); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	s, err := a.Store.GetSite(ctx, c.Param("appid"))
-	if err != nil {
-		return request.NotFound(err, "site")
-	}
-	if s.Orgi != request.Principal(c).Agent.Orgi {
-		return protocol.Errorf(protocol.CodeNotFound, "site not found")
-	}
-	in.apply(&s)
-	if err := a.Store.UpdateSite(ctx, &s); err != nil {
-		return err
-	}
-	a.Sites.Forget(s.AppID)
-	return c.JSON(http.StatusOK, a.siteView(s))
-}
-
-func (a *API) listSites(c echo.Context) error {
-	sites, err := a.Store.ListSites(c.Request().Context(), request.Principal(c).Agent.Orgi)
-	if err != nil {
-		return err
-	}
-	out := make([]map[string]any, len(sites))
-	for i, s := range sites {
-		out[i] = a.siteView(s)
-	}
-	return c.JSON(http.StatusOK, out)
 }

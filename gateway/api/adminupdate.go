@@ -16,6 +16,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
+	"github.com/kefu-im/kefu/pkg/tenancy"
 )
 
 // agentUpdate changes the fields given; omitted ones stay.
@@ -28,14 +29,12 @@ type agentUpdate struct {
 	Disabled *bool     `json:"disabled"`
 }
 
-// Validate reuses the creation rules for the fields present.
+// Validate checks the fields present as creation does; the password's
+// rules need the username, so updateAgent checks it.
 func (u agentUpdate) Validate() error {
-	r := agentRequest{Username: "x", Password: "secret", MaxUser: 0}
+	var r agentRequest
 	if u.Nickname != nil {
 		r.Nickname = *u.Nickname
-	}
-	if u.Password != nil {
-		r.Password = *u.Password
 	}
 	if u.MaxUser != nil {
 		r.MaxUser = *u.MaxUser
@@ -46,7 +45,20 @@ func (u agentUpdate) Validate() error {
 		}
 		r.Roles = *u.Roles
 	}
-	return r.Validate()
+	return validAgentFields(r.Nickname, r.MaxUser, r.Roles)
+}
+
+// tenantAgent loads the :id agent of the admin's tenant; deleted agents
+// are not found.
+func (a *API) tenantAgent(c echo.Context) (store.Agent, error) {
+	ag, err := a.Store.GetAgent(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return store.Agent{}, request.NotFound(err, "agent")
+	}
+	if ag.Orgi != request.Principal(c).Agent.Orgi || ag.DeletedAt != nil {
+		return store.Agent{}, protocol.Errorf(protocol.CodeNotFound, "agent not found")
+	}
+	return ag, nil
 }
 
 // updateAgent edits an agent of the admin's tenant. Disabling it, or
@@ -59,12 +71,9 @@ func (a *API) updateAgent(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	me := request.Principal(c)
-	ag, err := a.Store.GetAgent(ctx, c.Param("id"))
+	ag, err := a.tenantAgent(c)
 	if err != nil {
-		return request.NotFound(err, "agent")
-	}
-	if ag.Orgi != me.Agent.Orgi {
-		return protocol.Errorf(protocol.CodeNotFound, "agent not found")
+		return err
 	}
 	if ag.ID == me.Agent.ID && ((in.Disabled != nil && *in.Disabled) || (in.Roles != nil && !slices.Contains(*in.Roles, protocol.RoleAdmin))) {
 		return protocol.Errorf(protocol.CodeConflict, "an admin cannot disable or demote themselves")
@@ -74,6 +83,9 @@ func (a *API) updateAgent(c echo.Context) error {
 		ag.Nickname = strings.TrimSpace(*in.Nickname)
 	}
 	if in.Password != nil {
+		if err := tenancy.ValidatePassword(*in.Password, ag.Username); err != nil {
+			return err
+		}
 		if ag.PasswordHash, err = identity.HashPassword(*in.Password); err != nil {
 			return err
 		}
@@ -112,10 +124,7 @@ func (a *API) updateAgent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"id": ag.ID, "username": ag.Username, "nickname": ag.Nickname, "maxuser": ag.MaxUser,
-		"skills": nonNil(skills), "roles": strings.Split(ag.Roles, ","), "disabled": ag.Disabled,
-	})
+	return c.JSON(http.StatusOK, recordOf(ag, skills))
 }
 
 // skillUpdate changes the fields given; omitted ones stay.
@@ -236,13 +245,6 @@ type passwordRequest struct {
 	New string `json:"new"`
 }
 
-func (r passwordRequest) Validate() error {
-	if len(r.New) < 6 || len(r.New) > 72 {
-		return protocol.Errorf(protocol.CodeBadRequest, "the new password must be 6 to 72 bytes")
-	}
-	return nil
-}
-
 // changePassword lets an agent change its own password. Every login ends,
 // this one too: the workbench logs in again with the new password.
 func (a *API) changePassword(c echo.Context) error {
@@ -258,13 +260,10 @@ func (a *API) changePassword(c echo.Context) error {
 	if identity.CheckPassword(ag.PasswordHash, in.Old) != nil {
 		return protocol.Errorf(protocol.CodeForbidden, "the current password is wrong")
 	}
-	if ag.PasswordHash, err = identity.HashPassword(in.New); err != nil {
+	if err := tenancy.ValidatePassword(in.New, ag.Username); err != nil {
 		return err
 	}
-	if err := a.Store.UpdateAgent(ctx, &ag, nil); err != nil {
-		return err
-	}
-	if err := a.endLogins(ctx, ag.ID, "password"); err != nil {
+	if err := a.setPassword(ctx, &ag, in.New); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +15,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
+	"github.com/kefu-im/kefu/pkg/tenancy"
 )
 
 type loginRequest struct {
@@ -48,8 +50,17 @@ func (a *API) login(c echo.Context) error {
 	if in.Username == "" || in.Password == "" {
 		return protocol.Errorf(protocol.CodeBadRequest, "username and password are required")
 	}
-	token, agent, err := a.Auth.Login(c.Request().Context(), in.Username, in.Password)
+	from := auth.Client{IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	token, agent, err := a.Auth.Login(c.Request().Context(), in.Username, in.Password, from)
+	if l, ok := auth.AsLocked(err); ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(l.RetryAfter(time.Now())))
+	}
 	if err != nil {
+		return err
+	}
+	// Checked after the token exists, so disabling deletes it if this read
+	// came first; refused, the token is never handed out.
+	if err := tenancy.Admit(c.Request().Context(), a.Store, agent.Orgi); err != nil {
 		return err
 	}
 	grant, err := a.Access.Grant(c.Request().Context(), agent)

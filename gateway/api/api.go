@@ -47,25 +47,35 @@ type Store interface {
 	AgentSkills(ctx context.Context, agentID string) ([]string, error)
 	CreateSkill(ctx context.Context, s *store.SkillGroup) error
 	ListSkills(ctx context.Context, orgi string) ([]store.SkillGroup, error)
+	TenantAgentSkills(ctx context.Context, orgi string) (map[string][]string, error)
 	UpdateSkill(ctx context.Context, g *store.SkillGroup) error
 	GetAgent(ctx context.Context, id string) (store.Agent, error)
 	UpdateAgent(ctx context.Context, a *store.Agent, skillIDs *[]string) error
 	DeleteAgentTokens(ctx context.Context, agentID string) error
+	DeleteAgent(ctx context.Context, id string) error
+	SetSkillMembers(ctx context.Context, orgi, id string, agentIDs []string) error
+	DeleteSkill(ctx context.Context, orgi, id string) error
 	ListQueued(ctx context.Context, orgi string, limit int) ([]store.Session, error)
 	ListAgentStates(ctx context.Context, orgi string) ([]store.AgentState, error)
 	GetAgentState(ctx context.Context, agentID string) (store.AgentState, error)
+	CreateInvite(ctx context.Context, r *store.InviteRecord) error
+	ListInvites(ctx context.Context, orgi, agentID string, limit int) ([]store.InviteRecord, error)
 	ServesVisitor(ctx context.Context, agentID, appid, userid string) (bool, error)
 	AppendSessionEvents(ctx context.Context, evs ...store.SessionEvent) error
 	Roles(ctx context.Context, orgi string) ([]store.Role, error)
 	SessionConfigs(ctx context.Context, orgi string) ([]store.SessionConfig, error)
 	SaveSessionConfig(ctx context.Context, c store.SessionConfig) error
+	DeleteSessionConfig(ctx context.Context, orgi, skill string) error
 	CountInService(ctx context.Context, orgi string) (map[string]int, error)
 	Prompts(ctx context.Context, orgi string) (prompt.Set, error)
 	GetTenant(ctx context.Context, id string) (store.Tenant, error)
+	UpdateTenant(ctx context.Context, t *store.Tenant) error
 	Blocked(ctx context.Context, appid, userid string) (store.Blacklist, bool, error)
 	Block(ctx context.Context, b store.Blacklist) error
 	Unblock(ctx context.Context, orgi, appid, userid string) error
-	ListBlacklist(ctx context.Context, orgi string) ([]store.Blacklist, error)
+	SearchBlacklist(ctx context.Context, q store.BlacklistQuery) ([]store.BlacklistRow, *store.BlacklistCursor, error)
+	GetBlock(ctx context.Context, orgi, appid, userid string) (store.Blacklist, error)
+	UpdateBlock(ctx context.Context, b store.Blacklist) error
 	CreateLeaveMessage(ctx context.Context, m *store.LeaveMessage) error
 	ListLeaveMessages(ctx context.Context, orgi, status string, limit int) ([]store.LeaveMessage, error)
 	GetLeaveMessage(ctx context.Context, id string) (store.LeaveMessage, error)
@@ -80,6 +90,19 @@ type Store interface {
 	ListTags(ctx context.Context, orgi string) ([]store.Tag, error)
 	SessionTags(ctx context.Context, sessionID string) ([]string, error)
 	SetSessionTags(ctx context.Context, sessionID string, tagIDs []string) error
+	GetTag(ctx context.Context, id string) (store.Tag, error)
+	UpdateTag(ctx context.Context, t store.Tag) error
+	DeleteTag(ctx context.Context, id string) error
+	VisitorTags(ctx context.Context, appid, userid string) ([]string, error)
+	SetVisitorTags(ctx context.Context, orgi, appid, userid string, tagIDs []string) error
+	CannedOf(ctx context.Context, orgi, owner string) ([]store.CannedReply, error)
+	CannedCategories(ctx context.Context, orgi string, owners ...string) ([]store.CannedCategory, error)
+	CannedCounts(ctx context.Context, orgi string, owners ...string) (map[string]int, error)
+	GetCannedCategory(ctx context.Context, id string) (store.CannedCategory, error)
+	CreateCannedCategory(ctx context.Context, c *store.CannedCategory) error
+	UpdateCannedCategory(ctx context.Context, c store.CannedCategory) error
+	DeleteCannedCategory(ctx context.Context, id, moveTo string) error
+	WriteCanned(ctx context.Context, cats []store.CannedCategory, create, update []store.CannedReply) error
 	ListCanned(ctx context.Context, orgi, agentID, q string) ([]store.CannedReply, error)
 	GetCanned(ctx context.Context, id string) (store.CannedReply, error)
 	SaveCanned(ctx context.Context, c *store.CannedReply) error
@@ -174,6 +197,7 @@ func (a *API) Register(e *echo.Echo) {
 	authed.GET("/skills", a.skillGroups)
 	authed.POST("/uploads", a.agentUpload)
 	authed.POST("/visitors/:appid/:userid/invite", a.inviteVisitor)
+	authed.GET("/invites", a.listInvites)
 	authed.POST("/sessions/:id/rating-request", a.requestRating)
 	authed.POST("/blacklist", a.block)
 	authed.GET("/blacklist", a.listBlocks)
@@ -210,6 +234,10 @@ func (a *API) Register(e *echo.Echo) {
 	admin.PUT("/sites/:appid", a.updateSite)
 	admin.GET("/sessionconfig", a.getSessionConfig)
 	admin.PUT("/sessionconfig", a.putSessionConfig)
+	a.registerTeam(authed, admin)
+	a.registerSettings(authed, admin)
+	a.registerDictionaries(authed, admin)
+	a.registerLogins(authed, admin)
 }
 
 // ErrorHandler writes every error as {error: {code, message}} with the
@@ -251,7 +279,7 @@ func classify(err error) (int, *protocol.Error) {
 		protocol.CodeForbidden: http.StatusForbidden, protocol.CodeNotFound: http.StatusNotFound,
 		protocol.CodeConflict: http.StatusConflict, protocol.CodeTooLarge: http.StatusRequestEntityTooLarge,
 		protocol.CodeRateLimited: http.StatusTooManyRequests, protocol.CodeUnavailable: http.StatusServiceUnavailable,
-		protocol.CodeInternal: http.StatusInternalServerError,
+		protocol.CodeInternal: http.StatusInternalServerError, protocol.CodeLocked: http.StatusTooManyRequests, protocol.CodeNotReady: http.StatusConflict,
 	}[pe.Code], pe
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kefu-im/kefu/gateway/ask"
 	"github.com/kefu-im/kefu/gateway/auth"
+	"github.com/kefu-im/kefu/gateway/auth/throttle"
 	"github.com/kefu-im/kefu/gateway/demo"
 	"github.com/kefu-im/kefu/gateway/sitecache"
 	"github.com/kefu-im/kefu/pkg/access"
@@ -35,7 +36,7 @@ type env struct {
 	replies *ask.Replies
 }
 
-const password = "demo-pass"
+const password = "demo-pass-1"
 
 func newEnv(t *testing.T, visitorRate int, with ...func(*Deps)) *env {
 	t.Helper()
@@ -49,7 +50,7 @@ func newEnv(t *testing.T, visitorRate int, with ...func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	signer, _ := identity.NewSigner(strings.Repeat("s", 32))
-	authSvc, err := auth.New(st, time.Hour)
+	authSvc, err := auth.New(st, time.Hour, throttle.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestAdminEndpoints(t *testing.T) {
 	e := newEnv(t, 30)
 	admin, agent := e.login("admin"), e.login("agent")
 	var eb errBody
-	if r := e.do("POST", "/api/v1/admin/agents", agent, "", map[string]any{"username": "x", "password": "secret1"}, &eb); r.StatusCode != 403 {
+	if r := e.do("POST", "/api/v1/admin/agents", agent, "", map[string]any{"username": "x", "password": "secret-pass-1"}, &eb); r.StatusCode != 403 {
 		t.Fatalf("agent acting as admin: %d", r.StatusCode)
 	}
 	var sk map[string]any
@@ -241,7 +242,7 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Fatalf("skill: %d", r.StatusCode)
 	}
 	var created map[string]any
-	body := map[string]any{"username": "bob", "password": "secret1", "nickname": "Bob", "maxuser": 3, "skills": []string{sk["id"].(string)}}
+	body := map[string]any{"username": "bob", "password": "secret-pass-1", "nickname": "Bob", "maxuser": 3, "skills": []string{sk["id"].(string)}}
 	if r := e.do("POST", "/api/v1/admin/agents", admin, "", body, &created); r.StatusCode != 201 || created["id"] == "" {
 		t.Fatalf("create agent: %d %v", r.StatusCode, created)
 	}
@@ -249,10 +250,10 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Fatalf("duplicate username: %d %+v", r.StatusCode, eb)
 	}
 	for _, bad := range []map[string]any{
-		{"username": "has space", "password": "secret1"},
+		{"username": "has space", "password": "secret-pass-1"},
 		{"username": "ok", "password": "short"},
-		{"username": "ok2", "password": "secret1", "roles": []string{"superadmin"}},
-		{"username": "ok3", "password": "secret1", "skills": []string{"nope"}},
+		{"username": "ok2", "password": "secret-pass-1", "roles": []string{"superadmin"}},
+		{"username": "ok3", "password": "secret-pass-1", "skills": []string{"nope"}},
 	} {
 		if r := e.do("POST", "/api/v1/admin/agents", admin, "", bad, &eb); r.StatusCode != 400 {
 			t.Fatalf("%v accepted: %d", bad, r.StatusCode)

@@ -84,6 +84,17 @@ type pendingAnswer struct {
 	Pending bool `json:"pending"`
 }
 
+// colleague is an agent as the transfer dialog shows it.
+type colleague struct {
+	ID       string   `json:"id"`
+	Nickname string   `json:"nickname"`
+	Status   string   `json:"status"`
+	Busy     bool     `json:"busy"`
+	Users    int      `json:"users"`
+	MaxUser  int      `json:"maxuser"`
+	Skills   []string `json:"skills"`
+}
+
 // colleagues lists the tenant's agents who can take chats, with status and
 // load: the transfer dialog's choices.
 func (a *API) colleagues(c echo.Context) error {
@@ -91,14 +102,13 @@ func (a *API) colleagues(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]map[string]any, 0, len(all))
+	out := make([]colleague, 0, len(all))
 	for _, row := range all {
-		if row["disabled"] == true || !slices.Contains(row["roles"].([]string), protocol.RoleAgent) {
+		if row.Disabled || !slices.Contains(row.Roles, protocol.RoleAgent) {
 			continue
 		}
-		out = append(out, map[string]any{
-			"id": row["id"], "nickname": row["nickname"], "status": row["status"], "busy": row["busy"],
-			"users": row["users"], "maxuser": row["maxuser"], "skills": row["skills"],
+		out = append(out, colleague{
+			ID: row.ID, Nickname: row.Nickname, Status: row.Status, Busy: row.Busy, Users: row.Users, MaxUser: row.MaxUser, Skills: row.Skills,
 		})
 	}
 	return c.JSON(http.StatusOK, out)

@@ -14,16 +14,20 @@ import (
 	"github.com/kefu-im/kefu/gateway/web"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
-	"github.com/kefu-im/kefu/pkg/workhours"
+	"github.com/kefu-im/kefu/pkg/tenancy"
 )
 
-// openSite loads an enabled site, or answers not_found.
+// openSite loads an enabled site, or answers not_found (forbidden, "tenant
+// disabled", for a site of a disabled tenant).
 func (a *API) openSite(c echo.Context, appID string) (store.Site, error) {
 	site, err := a.Store.GetSite(c.Request().Context(), appID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && site.Disabled) {
 		return store.Site{}, protocol.Errorf(protocol.CodeNotFound, "unknown appid")
 	}
-	return site, err
+	if err != nil {
+		return store.Site{}, err
+	}
+	return site, tenancy.Admit(c.Request().Context(), a.Store, site.Orgi)
 }
 
 // siteScript serves GET /im/{appid}.js, the widget's loader; other
@@ -79,17 +83,10 @@ func (a *API) widgetConfig(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	open, lang := true, ""
+	open, lang := openAt(tenant, resolveSettings(tenant, texts, nil), time.Now()), ""
 	for _, sc := range texts {
 		if sc.Skill == "" {
 			lang = sc.Lang
-			loc, lerr := time.LoadLocation(tenant.TimeZone)
-			if lerr != nil {
-				loc = time.UTC
-			}
-			if in, herr := workhours.Within(sc.WorkingHours, time.Now().In(loc)); herr == nil {
-				open = in
-			}
 		}
 	}
 	out["open"], out["lang"] = open, lang
@@ -100,6 +97,13 @@ func (a *API) widgetConfig(c echo.Context) error {
 	agents := false
 	for _, st := range states {
 		agents = agents || (st.Status == protocol.AgentReady && !st.Busy)
+	}
+	consult, groupReady, err := a.consult(ctx, site, states)
+	if err != nil {
+		return err
+	}
+	if consult != nil { // the site's visitors wait for its groups only
+		out["consult"], agents = consult, groupReady
 	}
 	out["agents"] = agents
 	userID := c.QueryParam("userid")

@@ -147,9 +147,9 @@ func TestLeaveMessageConfigAndBlacklist(t *testing.T) {
 	if r := e.do("POST", "/im/"+demo.AppID+"/visitor", "", "", map[string]string{"userid": userid, "sign": sign}, &eb); r.StatusCode != 403 {
 		t.Fatalf("blocked identity: %d", r.StatusCode)
 	}
-	var list []map[string]any
-	if e.do("GET", "/api/v1/blacklist", agentTok, "", nil, &list); len(list) != 1 || list[0]["userid"] != userid {
-		t.Fatalf("blacklist: %v", list)
+	var list protocol.BlacklistPage
+	if e.do("GET", "/api/v1/blacklist", agentTok, "", nil, &list); len(list.Items) != 1 || list.Items[0].UserID != userid {
+		t.Fatalf("blacklist: %+v", list)
 	}
 	if r := e.do("DELETE", "/api/v1/blacklist/"+demo.AppID+"/"+userid, agentTok, "", nil, nil); r.StatusCode != 204 {
 		t.Fatalf("unblock: %d", r.StatusCode)

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
@@ -46,6 +48,11 @@ type widgetConfig struct {
 	SneakPeek bool         `json:"sneakpeek"`
 	Lang      string       `json:"lang"`
 	Uploads   uploadLimits `json:"uploads"`
+	Consult   *struct {
+		Title      string `json:"title"`
+		ShowAgents bool   `json:"showagents"`
+	} `json:"consult"`
+	Satisfaction *protocol.SatisfactionSettings `json:"satisfaction"`
 }
 
 // cssColor accepts #rgb, #rrggbb, #rrggbbaa, rgb()/rgba()/hsl() and plain
@@ -122,6 +129,30 @@ func validateWidgetConfig(raw json.RawMessage) error {
 	}
 	if c.Uploads.MaxSize < 0 || c.Uploads.MaxSize > MaxUpload {
 		return bad("uploads.maxsize must be 0 (default) to %s", fmt.Sprint(MaxUpload))
+	}
+	if c.Consult != nil && utf8.RuneCountInString(c.Consult.Title) > 64 {
+		return bad("consult.title is longer than 64 characters")
+	}
+	if sat := c.Satisfaction; sat != nil {
+		return validateSatisfaction(*sat, bad)
+	}
+	return nil
+}
+
+func validateSatisfaction(sat protocol.SatisfactionSettings, bad func(string, ...any) error) error {
+	if sat.Scale != 0 && sat.Scale != protocol.MinScale && sat.Scale != protocol.MaxScale {
+		return bad("satisfaction.scale must be %d or %d", protocol.MinScale, protocol.MaxScale)
+	}
+	if len(sat.Labels) > 0 && len(sat.Labels) != sat.Levels() {
+		return bad("satisfaction.labels must name each of the %d levels, worst first", sat.Levels())
+	}
+	for i, l := range sat.Labels {
+		if n := utf8.RuneCountInString(strings.TrimSpace(l)); n == 0 || n > 20 {
+			return bad("satisfaction.labels[%d] must be 1 to 20 characters", i)
+		}
+	}
+	if sat.When != "" && sat.When != protocol.RateAtEnd && sat.When != protocol.RateOnRequest {
+		return bad("satisfaction.when must be %s or %s", protocol.RateAtEnd, protocol.RateOnRequest)
 	}
 	return nil
 }

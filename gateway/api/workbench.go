@@ -3,10 +3,8 @@ package api
 import (
 	"net/http"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/kefu-im/kefu/pkg/access"
 	"github.com/kefu-im/kefu/pkg/geoip"
 	"github.com/kefu-im/kefu/pkg/protocol"
-	"github.com/kefu-im/kefu/pkg/store"
 )
 
 // EventRead keeps an agent's tabs in step about what it has read.
@@ -161,10 +158,14 @@ func (a *API) visitorPanel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	visitorTags, err := a.Store.VisitorTags(ctx, sess.AppID, sess.UserID)
+	if err != nil {
+		return err
+	}
 	out := map[string]any{
 		"appid": sess.AppID, "userid": sess.UserID, "nickname": sess.Nickname, "ip": sess.IP, "osname": sess.OSName,
 		"browser": sess.Browser, "url": sess.URL, "referrer": sess.Referrer, "title": sess.Title,
-		"trail": trail, "sessions": sessions, "tags": nonNil(tags), "summary": sess.ServiceSummary,
+		"trail": trail, "sessions": sessions, "tags": nonNil(tags), "visitortags": nonNil(visitorTags), "summary": sess.ServiceSummary,
 		"contact": map[string]string{"name": sess.Name, "phone": sess.Phone, "email": sess.Email},
 	}
 	if loc, ok := a.locate(sess.IP); ok {
@@ -187,76 +188,6 @@ func (a *API) locate(ip string) (geoip.Location, bool) {
 		return geoip.Location{}, false
 	}
 	return a.Locator.Lookup(addr)
-}
-
-type tagRequest struct {
-	Name  string `json:"name"`
-	Color string `json:"color"`
-}
-
-func (r tagRequest) Validate() error {
-	if n := utf8.RuneCountInString(strings.TrimSpace(r.Name)); n == 0 || n > 64 {
-		return protocol.Errorf(protocol.CodeBadRequest, "name must be 1 to 64 characters")
-	}
-	if r.Color != "" && !cssColor.MatchString(r.Color) {
-		return protocol.Errorf(protocol.CodeBadRequest, "color %q is not a colour", r.Color)
-	}
-	return nil
-}
-
-func (a *API) createTag(c echo.Context) error {
-	var in tagRequest
-	if err := request.Bind(c, &in); err != nil {
-		return err
-	}
-	t := store.Tag{Orgi: request.Principal(c).Agent.Orgi, Name: strings.TrimSpace(in.Name), Color: in.Color}
-	if err := a.Store.CreateTag(c.Request().Context(), &t); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, map[string]any{"id": t.ID, "name": t.Name, "color": t.Color})
-}
-
-func (a *API) listTags(c echo.Context) error {
-	tags, err := a.Store.ListTags(c.Request().Context(), request.Principal(c).Agent.Orgi)
-	if err != nil {
-		return err
-	}
-	out := make([]map[string]any, len(tags))
-	for i, t := range tags {
-		out[i] = map[string]any{"id": t.ID, "name": t.Name, "color": t.Color}
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-type sessionTagsRequest struct {
-	Tags []string `json:"tags"`
-}
-
-func (a *API) setSessionTags(c echo.Context) error {
-	sess, err := a.sessionFor(c, access.Write)
-	if err != nil {
-		return err
-	}
-	var in sessionTagsRequest
-	if err := request.Bind(c, &in); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	known, err := a.Store.ListTags(ctx, sess.Orgi)
-	if err != nil {
-		return err
-	}
-	slices.Sort(in.Tags)
-	in.Tags = slices.Compact(in.Tags)
-	for _, id := range in.Tags {
-		if !slices.ContainsFunc(known, func(t store.Tag) bool { return t.ID == id }) {
-			return protocol.Errorf(protocol.CodeNotFound, "tag %q not found", id)
-		}
-	}
-	if err := a.Store.SetSessionTags(ctx, sess.ID, in.Tags); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"tags": nonNil(in.Tags)})
 }
 
 type summaryRequest struct {

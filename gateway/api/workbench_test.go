@@ -50,7 +50,7 @@ func TestUnreadVisitorPanelTagsAndSummary(t *testing.T) {
 		t.Fatalf("agent creating a tag: %d", r.StatusCode)
 	}
 	var tag map[string]any
-	if r := e.do("POST", "/api/v1/tags", admin, "", map[string]any{"name": "VIP", "color": "#f00"}, &tag); r.StatusCode != 201 {
+	if r := e.do("POST", "/api/v1/tags", admin, "", map[string]any{"name": "VIP", "color": "#ff0000"}, &tag); r.StatusCode != 201 {
 		t.Fatalf("tag: %d", r.StatusCode)
 	}
 	if r := e.do("PUT", "/api/v1/sessions/"+sess.ID+"/tags", agentTok, "", map[string]any{"tags": []string{"nope"}}, &eb); r.StatusCode != 404 {
@@ -130,20 +130,20 @@ func TestChangeOwnPassword(t *testing.T) {
 	e := newEnv(t, 30)
 	tok := e.login("agent")
 	var eb errBody
-	if r := e.do("PUT", "/api/v1/auth/password", tok, "", map[string]string{"old": "wrong", "new": "brand-new-pass"}, &eb); r.StatusCode != 403 {
+	if r := e.do("PUT", "/api/v1/auth/password", tok, "", map[string]string{"old": "wrong", "new": "brand-new-pass-2"}, &eb); r.StatusCode != 403 {
 		t.Fatalf("wrong old password: %d", r.StatusCode)
 	}
 	if r := e.do("PUT", "/api/v1/auth/password", tok, "", map[string]string{"old": password, "new": "short"}, &eb); r.StatusCode != 400 {
 		t.Fatalf("short new password: %d", r.StatusCode)
 	}
-	if r := e.do("PUT", "/api/v1/auth/password", tok, "", map[string]string{"old": password, "new": "brand-new-pass"}, nil); r.StatusCode != 204 {
+	if r := e.do("PUT", "/api/v1/auth/password", tok, "", map[string]string{"old": password, "new": "brand-new-pass-2"}, nil); r.StatusCode != 204 {
 		t.Fatalf("change: %d", r.StatusCode)
 	}
 	if r := e.do("GET", "/api/v1/agent/sessions", tok, "", nil, &eb); r.StatusCode != 401 {
 		t.Fatalf("old login still works: %d", r.StatusCode)
 	}
 	var out map[string]any
-	if r := e.do("POST", "/api/v1/auth/login", "", "", map[string]string{"username": "agent", "password": "brand-new-pass"}, &out); r.StatusCode != 200 {
+	if r := e.do("POST", "/api/v1/auth/login", "", "", map[string]string{"username": "agent", "password": "brand-new-pass-2"}, &out); r.StatusCode != 200 {
 		t.Fatalf("login with the new password: %d", r.StatusCode)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-im/kefu/gateway/auth/throttle"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
@@ -23,6 +24,9 @@ type Store interface {
 	GetToken(ctx context.Context, hash string) (store.Token, error)
 	ExtendToken(ctx context.Context, hash string, expires time.Time) error
 	DeleteToken(ctx context.Context, hash string) error
+	AgentLogins(ctx context.Context, agentID string, now time.Time) ([]store.Token, error)
+	AppendAudit(ctx context.Context, e store.AuditEntry) error
+	throttle.Store
 }
 
 // Principal is an authenticated agent.
@@ -46,39 +50,63 @@ func (p Principal) Roles() []string {
 
 // Service issues and checks tokens.
 type Service struct {
-	store Store
-	ttl   time.Duration
-	now   func() time.Time
+	store    Store
+	ttl      time.Duration
+	now      func() time.Time
+	throttle *throttle.Throttle
 	// dummyHash makes a login for an unknown user cost as much as one with
 	// a wrong password, so timing does not reveal which usernames exist.
 	dummyHash string
 }
 
-// New returns a Service whose tokens live ttl since their last use.
-func New(st Store, ttl time.Duration) (*Service, error) {
+// New returns a Service whose tokens live ttl since their last use and
+// whose sign-ins are throttled by policy (zero fields: the defaults).
+func New(st Store, ttl time.Duration, policy throttle.Policy) (*Service, error) {
 	h, err := identity.HashPassword("timing-equaliser")
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: st, ttl: ttl, now: func() time.Time { return time.Now().UTC() }, dummyHash: h}, nil
+	s := &Service{store: st, ttl: ttl, now: func() time.Time { return time.Now().UTC() }, dummyHash: h}
+	// The clock is read through s.now, so that tests moving it move both.
+	s.throttle = throttle.New(st, policy, func() time.Time { return s.now() })
+	return s, nil
+}
+
+// Client is where a sign-in comes from.
+type Client struct {
+	IP        string
+	UserAgent string
 }
 
 var errBadLogin = protocol.Errorf(protocol.CodeUnauthorized, "wrong username or password")
 
-// Login checks credentials and issues a token.
-func (s *Service) Login(ctx context.Context, username, password string) (string, store.Agent, error) {
-	agent, err := s.store.GetAgentByUsername(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
-		_ = identity.CheckPassword(s.dummyHash, password)
-		return "", store.Agent{}, errBadLogin
-	}
+// Login checks credentials and issues a token. Too many failures of the
+// account or of the client's address lock it out for a while (a *Locked
+// error), even with the right password; an unknown username counts and
+// answers exactly as a wrong password, so neither tells which names exist.
+func (s *Service) Login(ctx context.Context, username, password string, from Client) (string, store.Agent, error) {
+	lock, err := s.throttle.Check(ctx, username, from.IP)
 	if err != nil {
+		return "", store.Agent{}, fmt.Errorf("login: %w", err)
+	}
+	if lock.Locked() {
+		return "", store.Agent{}, lockedError(lock)
+	}
+	agent, err := s.store.GetAgentByUsername(ctx, username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		_ = identity.CheckPassword(s.dummyHash, password)
+		return "", store.Agent{}, s.failed(ctx, username, from, nil)
+	case err != nil:
 		return "", store.Agent{}, fmt.Errorf("login: %w", err)
 	}
 	if err := identity.CheckPassword(agent.PasswordHash, password); err != nil {
 		if errors.Is(err, identity.ErrBadPassword) {
-			return "", store.Agent{}, errBadLogin
+			return "", store.Agent{}, s.failed(ctx, username, from, &agent)
 		}
+		return "", store.Agent{}, fmt.Errorf("login: %w", err)
+	}
+	if err := s.throttle.Succeed(ctx, username); err != nil {
 		return "", store.Agent{}, fmt.Errorf("login: %w", err)
 	}
 	if agent.Disabled {
@@ -86,10 +114,34 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	}
 	token, hash := identity.NewToken()
 	now := s.now()
-	if err := s.store.CreateToken(ctx, store.Token{Hash: hash, AgentID: agent.ID, ExpiresAt: now.Add(s.ttl), CreatedAt: now}); err != nil {
+	t := store.Token{Hash: hash, AgentID: agent.ID, ExpiresAt: now.Add(s.ttl), CreatedAt: now, IP: from.IP, UserAgent: clip(from.UserAgent, maxUserAgent)}
+	if err := s.store.CreateToken(ctx, t); err != nil {
 		return "", store.Agent{}, fmt.Errorf("login: %w", err)
 	}
 	return token, agent, nil
+}
+
+// failed counts a failed sign-in and returns its answer: the lock it
+// reached, or the wrong-credentials error. agent is who the username names
+// (nil: nobody); the start of its lock goes into its tenant's audit log.
+func (s *Service) failed(ctx context.Context, username string, from Client, agent *store.Agent) error {
+	lock, lockedAccount, err := s.throttle.Fail(ctx, username, from.IP)
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	if !lock.Locked() {
+		return errBadLogin
+	}
+	if lockedAccount && agent != nil {
+		e := store.AuditEntry{
+			Orgi: agent.Orgi, ActorName: agent.Username, Action: "auth.lockout", Target: agent.ID, IP: from.IP,
+			Detail: fmt.Sprintf(`{"failures":%d,"until":%q}`, s.throttle.Policy().AccountFailures, lock.Until.Format(time.RFC3339)),
+		}
+		if err := s.store.AppendAudit(ctx, e); err != nil {
+			return fmt.Errorf("login: %w", err)
+		}
+	}
+	return lockedError(lock)
 }
 
 var errBadToken = protocol.Errorf(protocol.CodeUnauthorized, "missing, expired or invalid token")

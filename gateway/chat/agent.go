@@ -30,6 +30,7 @@ func (s *Service) agentConnect(ctx context.Context, sock *sio.Socket) error {
 	sock.Join(protocol.AgentRoom(p.Agent.ID))
 	sock.Join(protocol.LoginRoom(p.TokenHash))
 	sock.Join(protocol.TenantAgentsRoom(p.Agent.Orgi))
+	sock.Join(protocol.TenantRoom(p.Agent.Orgi))
 	ref := command.SocketRef{AgentID: p.Agent.ID, Orgi: p.Agent.Orgi, SocketID: sock.ID()}
 	s.agents.add(ref)
 	s.announce(ctx, command.AgentConnected, ref)

@@ -37,6 +37,7 @@ type Store interface {
 	AppendIM(ctx context.Context, m *store.IMMessage) (store.IMMessage, bool, error)
 	IMGroupMembers(ctx context.Context, groupID string) (store.IMGroup, []string, error)
 	GetAgent(ctx context.Context, id string) (store.Agent, error)
+	AgentSkills(ctx context.Context, agentID string) ([]string, error)
 	UpsertVisitor(ctx context.Context, v store.Visitor) error
 	OpenSession(ctx context.Context, appID, userID string) (store.Session, error)
 	CreateSession(ctx context.Context, s *store.Session) error
@@ -46,6 +47,8 @@ type Store interface {
 	AppendSessionEvents(ctx context.Context, evs ...store.SessionEvent) error
 	HasSessionEvent(ctx context.Context, sessionID, kind, actor string) (bool, error)
 	AddNote(ctx context.Context, n *store.SessionNote) (store.SessionNote, bool, error)
+	AnswerInvite(ctx context.Context, appid, userid string, accept bool) (store.InviteRecord, bool, error)
+	LinkInvite(ctx context.Context, appid, userid, agentID, sessionID string) error
 }
 
 // Emitter reaches sockets anywhere in the cluster.

@@ -22,6 +22,7 @@ func (s *Service) imConnect(ctx context.Context, sock *sio.Socket) error {
 	sock.Join(protocol.AgentRoom(p.Agent.ID))
 	sock.Join(protocol.LoginRoom(p.TokenHash))
 	sock.Join(protocol.TenantIMRoom(p.Agent.Orgi))
+	sock.Join(protocol.TenantRoom(p.Agent.Orgi)) // a disabled tenant's `leave` ends it
 	return nil
 }
 

@@ -71,10 +71,22 @@ func (s *Service) visitorTrace(ctx context.Context, sock *sio.Socket, t protocol
 	return protocol.OKAck{OK: true}, nil
 }
 
-// visitorInviteAnswer acknowledges the answer to an invite: accepting means
-// the widget sends `new` with the inviting agent, which is what routes.
-func (s *Service) visitorInviteAnswer(ctx context.Context, _ *sio.Socket, a protocol.InviteAnswer) (any, error) {
-	s.Logger.InfoContext(ctx, "invite answered", "accept", a.Accept)
+// visitorInviteAnswer records the answer to an invite: accepting means
+// the widget sends `new` with the inviting agent, which is what routes; a
+// refusal is told to the inviter at once.
+func (s *Service) visitorInviteAnswer(ctx context.Context, sock *sio.Socket, a protocol.InviteAnswer) (any, error) {
+	v := visitorOf(sock)
+	rec, ok, err := s.Store.AnswerInvite(ctx, v.site.AppID, v.userID, a.Accept)
+	if err != nil {
+		return nil, unavailable("record invite answer", err)
+	}
+	s.Logger.InfoContext(ctx, "invite answered", "accept", a.Accept, "recorded", ok)
+	if ok && !a.Accept {
+		res := protocol.InviteResult{InviteID: rec.ID, AppID: rec.AppID, UserID: rec.UserID, Status: rec.Status}
+		if err := s.Emit.ToAgent(ctx, rec.AgentID, protocol.EventInviteResult, res); err != nil {
+			s.Logger.WarnContext(ctx, "invite refusal not delivered", "agent", rec.AgentID, "err", err)
+		}
+	}
 	return protocol.OKAck{OK: true}, nil
 }
 
@@ -87,6 +99,12 @@ func (s *Service) visitorRating(ctx context.Context, sock *sio.Socket, r protoco
 	}
 	if err != nil {
 		return nil, unavailable("load session", err)
+	}
+	switch sat := protocol.SiteSatisfaction(v.site.Config); {
+	case !sat.On():
+		return nil, protocol.Errorf(protocol.CodeConflict, "ratings are switched off for this site")
+	case r.Level > sat.Levels():
+		return nil, protocol.Errorf(protocol.CodeBadRequest, "level must be 1 to %d", sat.Levels())
 	}
 	ok, err := s.Store.RateSession(ctx, sess.ID, r.Level, r.Comment, time.Now())
 	if err != nil {

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,6 +89,9 @@ func (s *Service) visitorConnect(ctx context.Context, sock *sio.Socket) error {
 		skill:    clip(q.Get("skill"), 32),
 		agent:    clip(q.Get("agent"), 32),
 	}
+	if err := checkSkill(site, v.skill); err != nil {
+		return err
+	}
 	if v.nickname == "" {
 		v.nickname = "Guest_" + userID[:min(6, len(userID))]
 	}
@@ -96,6 +100,7 @@ func (s *Service) visitorConnect(ctx context.Context, sock *sio.Socket) error {
 		return unavailable("record visitor", err)
 	}
 	sock.Set(visitorKey, v)
+	sock.Join(protocol.TenantRoom(site.Orgi)) // a disabled tenant's `refused` ends it
 	s.seen(ctx, site.Orgi, s.visitorsHere.add(site.Orgi, online.Visitor{
 		AppID: appID, UserID: userID, Nickname: v.nickname, URL: v.url, Title: v.title, Since: now,
 	}))
@@ -273,14 +278,15 @@ func (s *Service) visitorNew(ctx context.Context, sock *sio.Socket, p protocol.N
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, unavailable("load session", err)
 	}
+	skill, agent := cmp.Or(p.Skill, v.skill), cmp.Or(p.Agent, v.agent)
+	if skill, agent, err = s.visitorRoute(ctx, v.site, skill, agent); err != nil {
+		return nil, err
+	}
 	sess = store.Session{
 		Orgi: v.site.Orgi, AppID: v.site.AppID, UserID: v.userID, Status: protocol.SessionInQueue,
 		Nickname: v.nickname, Name: p.Name, Phone: p.Phone, Email: p.Email, Memo: p.Memo,
 		Title: v.title, URL: v.url, Referrer: v.referrer, OSName: v.osName, Browser: v.browser, IP: v.ip,
-		Skill: v.skill, Agent: v.agent,
-	}
-	if p.Agent != "" { // the visitor accepted this agent's invite
-		sess.Agent = p.Agent
+		Skill: skill, Agent: agent,
 	}
 	switch err := s.Store.CreateSession(ctx, &sess); {
 	case errors.Is(err, store.ErrConflict):
@@ -292,6 +298,12 @@ func (s *Service) visitorNew(ctx context.Context, sock *sio.Socket, p protocol.N
 		return protocol.NewChatAck{OK: true, AgentServiceID: sess.ID}, nil
 	case err != nil:
 		return nil, unavailable("create session", err)
+	}
+	if p.Agent != "" {
+		// Before routing hears of the session, so that it can tell how the invite ended.
+		if err := s.Store.LinkInvite(ctx, v.site.AppID, v.userID, p.Agent, sess.ID); err != nil {
+			return nil, unavailable("link invite", err)
+		}
 	}
 	s.joinSession(ctx, sock, sess)
 	if err := s.requestRouting(ctx, sess); err != nil {

@@ -309,7 +309,7 @@ export async function setStatus(gwUrl, token, body) {
 }
 
 /** Create an agent through the admin API; resolves with the login answer. */
-export async function createAgent(gwUrl, adminToken, { username = uid('agent'), password = 'pw-' + uid('p'), nickname, maxuser = 100 } = {}) {
+export async function createAgent(gwUrl, adminToken, { username = uid('agent'), password = 'pw-1-' + uid('p'), nickname, maxuser = 100 } = {}) {
   nickname = nickname || `Nick ${username.slice(-8)}`;
   const res = await http(gwUrl, 'POST', '/api/v1/admin/agents', { token: adminToken, body: { username, password, nickname, maxuser } });
   const b = expectStatus(res, [200, 201], 'create agent');

@@ -186,19 +186,42 @@ class Proc {
  * parallel) would hear each other's broadcasts; and a private Redis can be
  * restarted without disturbing anyone else. privateRedis: false uses the
  * shared $KEFU_TEST_REDIS_URL with a database index of its own, flushed.
+ *
+ * seedDemo (default true): the gateways seed the demo tenant, site and users;
+ * false starts from an empty installation, as in production (see adminCli).
  */
-export async function startCluster({ name = 'e2e', privateRedis = true, gateways = 2, routings = 1 } = {}) {
+export async function startCluster({ name = 'e2e', privateRedis = true, gateways = 2, routings = 1, seedDemo = true } = {}) {
   const why = missingEnv();
   if (why) throw new Error(`e2e: ${why}`);
   const c = new Cluster(name);
   try {
-    await c.start({ privateRedis, gateways, routings });
+    await c.start({ privateRedis, gateways, routings, seedDemo });
   } catch (e) {
     c.dumpLogs(`cluster "${name}" failed to start: ${e.message}`);
     await c.stop().catch(() => {});
     throw e;
   }
   return c;
+}
+
+/**
+ * Runs `gateway admin ...args` (the installation's CLI) against the cluster's
+ * database and Redis, with stdin as its standard input (for --password-stdin),
+ * and returns its standard output. A failure rejects with its standard error.
+ */
+export async function adminCli(c, args, { stdin = '' } = {}) {
+  const run = execFileP(path.join(E.KEFU_E2E_BIN, 'gateway'), ['admin', ...args], {
+    env: { ...process.env, KEFU_MYSQL_DSN: c.dsn, KEFU_REDIS_URL: c.redisUrl, KEFU_SECRET: SECRET },
+    timeout: 60000,
+  });
+  // A command that fails before reading its input closes the pipe: not an error of its own.
+  run.child.stdin.on('error', () => {});
+  run.child.stdin.end(stdin);
+  try {
+    return (await run).stdout;
+  } catch (e) {
+    throw new Error(`gateway admin ${args.join(' ')}: exit ${e.code}: ${(e.stderr || e.message).trim()}`);
+  }
 }
 
 export class Cluster {
@@ -216,7 +239,7 @@ export class Cluster {
     this.stopped = false;
   }
 
-  async start({ privateRedis, gateways, routings = 1 }) {
+  async start({ privateRedis, gateways, routings = 1, seedDemo = true }) {
     // Redis: the shared one (a database index of our own, flushed), or a private one.
     if (privateRedis) {
       this.redisPort = await freePort();
@@ -255,7 +278,7 @@ export class Cluster {
         KEFU_NODE_ID: id,
         KEFU_SECRET: SECRET,
         KEFU_ROUTING: 'external',
-        KEFU_SEED_DEMO: 'true',
+        KEFU_SEED_DEMO: String(seedDemo),
         KEFU_DEMO_PASSWORD: DEMO_PASSWORD,
         KEFU_PUBLIC_URL: url,
         KEFU_VISITOR_RATE: '10000', // every test visitor comes from 127.0.0.1

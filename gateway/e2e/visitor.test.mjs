@@ -331,8 +331,9 @@ describe('visitor side: uploads, page trail, invites, ratings, leave messages, b
     expectError(await http(gw2, 'POST', `/api/v1/visitors/${uid('nosite')}/${encodeURIComponent(ident.userid)}/invite`, { token: a.token, body: {} }), 404, 'not_found', 'invite on an unknown site');
     const res = await http(gw2, 'POST', path, { token: a.token, body: { message: 'Can I help you choose?' } });
     expectStatus(res, 200, 'invite');
+    assert.equal(res.body.status, 'sent', `invite answer: ${brief(res.body)}`);
     const inv = await v.waitFor('invite', () => true, { what: 'invite from A' });
-    assert.deepEqual({ ...inv, agentno: String(inv.agentno) }, { agentno: a.id, nickName: a.nickname, message: 'Can I help you choose?' }, `invite payload: ${brief(inv)}`);
+    assert.deepEqual({ ...inv, agentno: String(inv.agentno) }, { inviteid: res.body.inviteid, agentno: a.id, nickName: a.nickname, message: 'Can I help you choose?' }, `invite payload: ${brief(inv)}`);
 
     assert.deepEqual(await v.emitAck('invite', { accept: true }), { ok: true }, 'invite answer ack');
     const vmark = v.mark();
@@ -347,6 +348,7 @@ describe('visitor side: uploads, page trail, invites, ratings, leave messages, b
     assert.equal(summary.userid, ident.userid, `new: ${brief(summary)}`);
     assert.equal(b.socket.count('new', (s) => s && s.agentserviceid === sid), 0, 'B did not get the chat');
     assert.deepEqual(await c.sql(`SELECT status, agentno FROM sessions WHERE id=${q(sid)}`), [['inservice', a.id]], 'session row');
+    assert.deepEqual(await c.sql(`SELECT status, agentserviceid, served_by FROM invite_records WHERE id=${q(res.body.inviteid)}`), [['served', sid, a.id]], 'the invitation\'s outcome');
     // Declining is acknowledged too.
     assert.deepEqual(await v.emitAck('invite', { accept: false }), { ok: true }, 'decline ack');
   }));
@@ -444,7 +446,7 @@ describe('visitor side: uploads, page trail, invites, ratings, leave messages, b
     assert.equal(openRefused?.code, 'forbidden', `refusal of the open socket: ${brief(openRefused)}`);
     await v.waitEvent('disconnect', () => true, { after: vmark, what: 'open socket disconnected' });
     const listed = expectStatus(await http(gw1, 'GET', '/api/v1/blacklist', { token: a.token }), 200, 'list blacklist');
-    assert.ok(Array.isArray(listed) && listed.some((e) => e.appid === 'demo' && e.userid === ident.userid), `listed: ${brief(listed)}`);
+    assert.ok(Array.isArray(listed.items) && listed.items.some((e) => e.appid === 'demo' && e.userid === ident.userid && e.active), `listed: ${brief(listed)}`);
 
     // Blocked: config says so, a connect is refused forbidden, the identity is not reissued.
     const cfg = expectStatus(await config(gw1, 'demo', identQuery(ident)), 200, 'config while blocked');

@@ -140,7 +140,7 @@ export async function cuttableProxy(target) {
   return proxy;
 }
 
-function hostPage({ gw, appid = 'demo', title = 'Shop · home', hostile = false, body = '' }) {
+function hostPage({ gw, appid = 'demo', title = 'Shop · home', hostile = false, body = '', tag = {} }) {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
@@ -156,8 +156,18 @@ ${hostile ? `<style>${HOSTILE_CSS}</style><script>${HOSTILE_JS}</script>` : ''}
 <header>Kefu Shop</header>
 <main><h1>Handmade teapots</h1><p>Browse our collection. Questions? Our team is one click away.</p>
 <div class="products"><div></div><div></div><div></div></div>${body}</main>
-<script src="${gw}/im/${encodeURIComponent(appid)}.js" defer></script>
+<script src="${gw}/im/${encodeURIComponent(appid)}.js"${Object.entries(tag).map(([k, v]) => ` ${k}="${esc(v)}"`).join('')} defer></script>
 </body></html>`;
+}
+
+/** The widget's iframe in `page` (inside a closed shadow root: found among the page's frames), loaded. */
+export async function widgetFrame(page) {
+  const re = /\/im\/[^/]+\/widget$/;
+  const match = (f) => { try { return re.test(new URL(f.url()).pathname); } catch { return false; } };
+  let f = page.frames().find(match);
+  if (!f) f = await page.waitForEvent('framenavigated', { predicate: match, timeout: T });
+  await f.waitForLoadState('load', { timeout: T });
+  return f;
 }
 
 /**
@@ -235,20 +245,6 @@ export function widgetSuite(suiteName) {
     await page.goto(`${hostOrigin}/?p=${id}`);
     const frame = await widgetFrame(page);
     return { page, frame, id };
-  }
-
-  /** The widget's iframe (inside a closed shadow root: found among the page's frames). */
-  async function widgetFrame(page) {
-    const re = /\/im\/[^/]+\/widget$/;
-    const find = () => page.frames().find((f) => {
-      try { return re.test(new URL(f.url()).pathname); } catch { return false; }
-    });
-    let f = find();
-    if (!f) {
-      f = await page.waitForEvent('framenavigated', { predicate: (fr) => { try { return re.test(new URL(fr.url()).pathname); } catch { return false; } }, timeout: T });
-    }
-    await f.waitForLoadState('load', { timeout: T });
-    return f;
   }
 
   /**

@@ -29,6 +29,7 @@ describe('the visitor widget in chromium: site admin, the tag on another site, c
       await page.locator('#login-error').waitFor({ state: 'visible', timeout: T });
       await page.locator('#password').fill(DEMO_PASSWORD);
       await page.locator('#login-form button[type=submit]').click();
+      await page.locator('#nav-sites').click(); // the console's Sites section
       await page.locator('#sites li', { hasText: 'demo' }).first().waitFor({ timeout: T });
       await page.locator('#new-site').click();
       await page.locator('#f-name').fill('Teapot Outlet');

@@ -234,7 +234,7 @@ describe('agent workbench in the browser', { skip: browserSkip() }, () => {
     await v.waitFor('refused', (e) => e && e.code === 'forbidden', { after: vmark, what: 'refused' });
     await w.conv(tab1, sid).locator('.tag-ended').waitFor({ timeout: T });
     const blocks = expectStatus(await http(w.gw1, 'GET', '/api/v1/blacklist', { token: a.token }), 200, 'blacklist');
-    const entry = blocks.find((x) => x.userid === v.query.userid);
+    const entry = blocks.items.find((x) => x.userid === v.query.userid);
     assert.ok(entry && entry.reason === 'spam', `blacklisted: ${brief(blocks)}`);
     const hours = (Date.parse(entry.until) - Date.now()) / 3600e3;
     assert.ok(hours > 1.9 && hours <= 2, `for 2 hours: ${entry.until}`);

@@ -16,6 +16,8 @@ import (
 
 	"github.com/kefu-im/kefu/gateway/api"
 	"github.com/kefu-im/kefu/gateway/api/archive"
+	"github.com/kefu-im/kefu/gateway/api/audit"
+	"github.com/kefu-im/kefu/gateway/api/platform"
 	"github.com/kefu-im/kefu/gateway/api/quality"
 	"github.com/kefu-im/kefu/gateway/api/request"
 	"github.com/kefu-im/kefu/gateway/api/supervise"
@@ -104,6 +106,8 @@ func New(d Deps) *Node {
 	e := api.NewServer(api.ServerOptions{Logger: d.Logger, TrustProxy: d.TrustProxy})
 	origins := &api.Origins{Sites: d.Sites, Staff: append([]string{originOf(d.PublicURL)}, d.AllowedOrigins...)}
 	e.Use(origins.Middleware)
+	// Every admin and platform change, whichever package serves it.
+	e.Use(audit.Middleware(d.Store, d.Logger))
 	api.New(api.Deps{
 		Store: d.Store, Blobs: d.Store, Sites: d.Sites, Auth: d.Auth, Access: n.Access, Signer: d.Signer, Emit: d.Emit, Commands: d.Commands,
 		Ask: asker, Online: d.Online, Locator: d.Locator,
@@ -111,8 +115,10 @@ func New(d Deps) *Node {
 	}).Register(e)
 	staff := e.Group("/api/v1", request.Authenticate(d.Auth))
 	archive.New(archive.Deps{Store: d.Store, Access: n.Access, Logger: d.Logger}).Register(staff)
+	audit.New(audit.Deps{Store: d.Store, Logger: d.Logger}).Register(staff)
 	quality.New(quality.Deps{Store: d.Store, Access: n.Access, Logger: d.Logger}).Register(staff)
 	supervise.New(supervise.Deps{Store: d.Store, Access: n.Access, Ask: asker, NodeID: d.NodeID, Logger: d.Logger}).Register(staff)
+	platform.New(platform.Deps{Store: d.Store, Emit: d.Emit, Sites: d.Sites, Logger: d.Logger}).Register(staff)
 	e.Any("/socket.io/", echo.WrapHandler(d.Sockets))
 	pages(e)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })

@@ -59,12 +59,12 @@ func newTeam(t *testing.T) *team {
 	}
 	// Through the admin API once: a tenant's own role is assignable.
 	if code := tm.do(http.MethodPost, "/api/v1/admin/agents", tm.admin, map[string]any{
-		"username": "auditor1", "password": "auditor-pass", "roles": []string{"auditor"}, "skills": []string{tm.a},
+		"username": "auditor1", "password": "auditor-pass-1", "roles": []string{"auditor"}, "skills": []string{tm.a},
 	}, nil); code != http.StatusCreated {
 		t.Fatalf("create an auditor: %d", code)
 	}
 	if code := tm.do(http.MethodPost, "/api/v1/admin/agents", tm.admin, map[string]any{
-		"username": "nobody1", "password": "nobody-pass", "roles": []string{"undefined-role"},
+		"username": "nobody1", "password": "nobody-pass-1", "roles": []string{"undefined-role"},
 	}, nil); code != http.StatusBadRequest {
 		t.Fatalf("an undefined role: %d", code)
 	}

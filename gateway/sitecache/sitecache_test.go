@@ -6,13 +6,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
 
 type countingLoader struct {
-	calls int
-	sites map[string]store.Site
-	err   error
+	calls   int
+	sites   map[string]store.Site
+	tenants map[string]store.Tenant
+	err     error
+}
+
+func (l *countingLoader) GetTenant(_ context.Context, id string) (store.Tenant, error) {
+	t, ok := l.tenants[id]
+	if !ok {
+		return store.Tenant{}, store.ErrNotFound
+	}
+	return t, nil
 }
 
 func (l *countingLoader) GetSite(_ context.Context, appID string) (store.Site, error) {
@@ -63,5 +73,24 @@ func TestCacheHitsMissesAndExpiry(t *testing.T) {
 	l.err = nil
 	if _, err := c.GetSite(ctx, "a"); err != nil {
 		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+func TestCacheRefusesDisabledTenantsSites(t *testing.T) {
+	l := &countingLoader{
+		sites:   map[string]store.Site{"a": {AppID: "a", Orgi: "acme"}},
+		tenants: map[string]store.Tenant{"acme": {ID: "acme", Disabled: true}},
+	}
+	c := New(l, time.Minute)
+	ctx := context.Background()
+	for range 2 { // loaded, then cached
+		if _, err := c.GetSite(ctx, "a"); !errors.Is(err, protocol.ErrTenantDisabled) {
+			t.Fatalf("disabled tenant's site: %v", err)
+		}
+	}
+	l.tenants["acme"] = store.Tenant{ID: "acme"}
+	c.Forget("a")
+	if s, err := c.GetSite(ctx, "a"); err != nil || s.AppID != "a" {
+		t.Fatalf("enabled again: %+v %v", s, err)
 	}
 }

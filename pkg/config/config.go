@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -57,6 +58,9 @@ type Routing struct {
 // Cluster reports whether the gateway shares state with other processes
 // (Redis configured) rather than running everything in one process.
 func (g Gateway) Cluster() bool { return g.RedisURL != "" }
+
+// SQLitePath is the embedded database file used when no MySQL DSN is set.
+func (g Gateway) SQLitePath() string { return filepath.Join(g.DataDir, "kefu.db") }
 
 // option is one setting: its flag, its variable and its documentation.
 type option struct {

@@ -58,6 +58,24 @@ var defaults = map[string]map[string]string{
 	},
 }
 
+// placeholders are what each text may contain, filled in by Text.
+var placeholders = map[string][]string{
+	Assigned: {"{agent}"}, Transferred: {"{agent}"}, Queued: {"{num}"}, NoAgent: {"{num}"},
+}
+
+// Placeholders lists what key's text may contain ({agent}, {num}).
+func Placeholders(key string) []string { return slices.Clone(placeholders[key]) }
+
+// Default is the built-in text of key in lang (unknown: Chinese), with its
+// placeholders left in.
+func Default(lang, key string) string {
+	d, ok := defaults[lang]
+	if !ok {
+		d = defaults[Chinese]
+	}
+	return d[key]
+}
+
 // Keys lists every prompt key.
 func Keys() []string { return slices.Sorted(maps.Keys(defaults[Chinese])) }
 

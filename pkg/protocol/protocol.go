@@ -209,8 +209,12 @@ type NewChat struct {
 	Phone string `json:"phone"`
 	Email string `json:"email"`
 	Memo  string `json:"memo"`
-	// Agent is the agent whose invite the visitor accepted: asked for first.
+	// Agent is the agent whose invite the visitor accepted, or the page's
+	// preset agent: asked for first.
 	Agent string `json:"agent"`
+	// Skill is the skill group the visitor picked (or the page's preset);
+	// empty: the connect query's.
+	Skill string `json:"skill"`
 }
 
 // NewChatAck acknowledges `new`.
@@ -319,8 +323,10 @@ type SessionSummary struct {
 	OSName         string `json:"osname"`
 	Browser        string `json:"browser"`
 	IP             string `json:"ip"`
-	Trans          bool   `json:"trans,omitempty"` // transferred at least once
-	TransMemo      string `json:"transmemo,omitempty"`
+	// Memo is what the visitor wrote in the pre-chat form's question field.
+	Memo      string `json:"memo,omitempty"`
+	Trans     bool   `json:"trans,omitempty"` // transferred at least once
+	TransMemo string `json:"transmemo,omitempty"`
 	// TransFrom is the agent who had the chat before the last transfer.
 	TransFrom string `json:"transfrom,omitempty"`
 }
@@ -333,6 +339,7 @@ func (n NewChat) Validate() error {
 		maxRunes("email", n.Email, 128),
 		maxRunes("memo", n.Memo, 512),
 		maxRunes("agent", n.Agent, 32),
+		maxRunes("skill", n.Skill, 32),
 	)
 }
 

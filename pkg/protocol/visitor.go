@@ -17,6 +17,7 @@ func (t Trace) Validate() error {
 
 // Invite is sent to a visitor an agent invites to chat.
 type Invite struct {
+	InviteID string `json:"inviteid,omitempty"`
 	AgentNo  string `json:"agentno"`
 	NickName string `json:"nickName"`
 	Message  string `json:"message"`

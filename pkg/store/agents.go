@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/kefu-im/kefu/pkg/protocol"
 )
 
 // CreateAgent inserts a and links it to skillIDs, all or nothing. ID and
@@ -134,13 +137,63 @@ func (s *Store) GetAgentByUsername(ctx context.Context, username string) (Agent,
 	return a, nil
 }
 
-// ListAgents returns the tenant's agents ordered by username.
+// ListAgents returns the tenant's agents ordered by username, deleted ones
+// left out: they are in no list, no routing and no supervision.
 func (s *Store) ListAgents(ctx context.Context, orgi string) ([]Agent, error) {
 	var agents []Agent
-	if err := s.db.WithContext(ctx).Where("orgi = ?", orgi).Order("username, id").Find(&agents).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("orgi = ? AND deleted_at IS NULL", orgi).Order("username, id").Find(&agents).Error; err != nil {
 		return nil, fmt.Errorf("store: list agents of %s: %w", orgi, err)
 	}
 	return agents, nil
+}
+
+// AgentNicknames maps every agent of the tenant, deleted ones too, to its
+// nickname: the name past conversations show for who served them.
+func (s *Store) AgentNicknames(ctx context.Context, orgi string) (map[string]string, error) {
+	var rows []Agent
+	if err := s.db.WithContext(ctx).Select("id, nickname").Where("orgi = ?", orgi).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: agent nicknames of %s: %w", orgi, err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, a := range rows {
+		out[a.ID] = a.Nickname
+	}
+	return out, nil
+}
+
+// DeletedUsername is the username a deleted agent is renamed to, which
+// frees its own for a new account.
+func DeletedUsername(id string) string { return "deleted-" + id }
+
+// DeleteAgent removes an agent for good but keeps its row, so that the
+// conversations, archive and reports it took part in keep their agent and
+// its nickname: the agent is marked deleted and disabled, renamed to
+// DeletedUsername, and loses its skill groups and logins, all at once. An
+// agent that is missing or already deleted yields ErrNotFound.
+//
+// Its open chats are not the store's business: routing hands them back to
+// the queue (force offline) before this is called.
+func (s *Store) DeleteAgent(ctx context.Context, id string) error {
+	now := s.now()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Agent{}).Where("id = ? AND deleted_at IS NULL", id).Updates(map[string]any{
+			"deleted_at": now, "disabled": true, "username": DeletedUsername(id), "updated_at": now,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if err := tx.Where("agent_id = ?", id).Delete(&AgentSkill{}).Error; err != nil {
+			return err
+		}
+		return tx.Where("agent_id = ?", id).Delete(&Token{}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete agent %s: %w", id, err)
+	}
+	return nil
 }
 
 // AgentSkills returns the ids of the agent's skill groups, sorted.
@@ -183,6 +236,105 @@ func (s *Store) ListSkills(ctx context.Context, orgi string) ([]SkillGroup, erro
 	return groups, nil
 }
 
+// SetSkillMembers makes agentIDs the members of the tenant's skill group
+// id, replacing the ones it had. A group, or an agent, that is not the
+// tenant's (or is deleted) yields ErrNotFound and changes nothing.
+func (s *Store) SetSkillMembers(ctx context.Context, orgi, id string, agentIDs []string) error {
+	ids := slices.Clone(agentIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&SkillGroup{}).Where("orgi = ? AND id = ?", orgi, id).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("skill group: %w", ErrNotFound)
+		}
+		if len(ids) > 0 {
+			if err := tx.Model(&Agent{}).Where("orgi = ? AND deleted_at IS NULL AND id IN ?", orgi, ids).Count(&n).Error; err != nil {
+				return err
+			}
+			if int(n) != len(ids) {
+				return fmt.Errorf("agent: %w", ErrNotFound)
+			}
+		}
+		if err := tx.Where("skill_id = ?", id).Delete(&AgentSkill{}).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		links := make([]AgentSkill, len(ids))
+		for i, a := range ids {
+			links[i] = AgentSkill{AgentID: a, SkillID: id}
+		}
+		return tx.Create(&links).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: set members of skill %s: %w", id, err)
+	}
+	return nil
+}
+
+// SkillInUseError is why a skill group cannot be deleted: what still
+// depends on it. It wraps ErrConflict.
+type SkillInUseError struct {
+	Children, Members, Queued, Sites int64
+}
+
+func (e *SkillInUseError) Error() string {
+	return fmt.Sprintf("skill group in use: %d child groups, %d members, %d visitors queued, %d sites routing to it", e.Children, e.Members, e.Queued, e.Sites)
+}
+
+func (e *SkillInUseError) Unwrap() error { return ErrConflict }
+
+// DeleteSkill deletes the tenant's skill group id and its routing settings,
+// unless groups below it, members, visitors waiting for it or sites routing
+// to it still depend on it (a *SkillInUseError). Sessions it served keep its id. A missing
+// group yields ErrNotFound.
+func (s *Store) DeleteSkill(ctx context.Context, orgi, id string) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var g SkillGroup
+		if err := tx.Where("orgi = ? AND id = ?", orgi, id).Take(&g).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		var use SkillInUseError
+		if err := tx.Model(&SkillGroup{}).Where("orgi = ? AND parent_id = ?", orgi, id).Count(&use.Children).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&AgentSkill{}).Where("skill_id = ?", id).Count(&use.Members).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&Session{}).Where("orgi = ? AND skill = ? AND status = ?", orgi, id, protocol.SessionInQueue).Count(&use.Queued).Error; err != nil {
+			return err
+		}
+		var sites []string
+		if err := tx.Model(&Site{}).Where("orgi = ? AND skills <> ''", orgi).Pluck("skills", &sites).Error; err != nil {
+			return err
+		}
+		for _, list := range sites {
+			if slices.Contains(strings.Split(list, ","), id) {
+				use.Sites++
+			}
+		}
+		if use != (SkillInUseError{}) {
+			return &use
+		}
+		if err := tx.Where("orgi = ? AND skill = ?", orgi, id).Delete(&SessionConfig{}).Error; err != nil {
+			return err
+		}
+		return tx.Delete(&g).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete skill %s: %w", id, err)
+	}
+	return nil
+}
+
 // CreateToken stores a login. CreatedAt is filled when empty; ExpiresAt is
 // required.
 func (s *Store) CreateToken(ctx context.Context, t Token) error {
@@ -215,13 +367,7 @@ func (s *Store) GetToken(ctx context.Context, hash string) (Token, error) {
 // ExtendToken moves the token's expiry (sliding sessions).
 func (s *Store) ExtendToken(ctx context.Context, hash string, expires time.Time) error {
 	res := s.db.WithContext(ctx).Model(&Token{}).Where("hash = ?", hash).Update("expires_at", utc(expires))
-	if res.Error != nil {
-		return fmt.Errorf("store: extend token: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: extend token: %w", ErrNotFound)
-	}
-	return nil
+	return touched(res, "extend token")
 }
 
 // DeleteToken removes one login (logout). A missing token is not an error.

@@ -297,3 +297,171 @@ func TestSettingRace(t *testing.T) {
 		}
 	})
 }
+
+func TestDeleteAgentKeepsTheRowAndFreesTheName(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		g := SkillGroup{Orgi: "org1", Name: "sales"}
+		if err := s.CreateSkill(ctx, &g); err != nil {
+			t.Fatal(err)
+		}
+		carol := Agent{Orgi: "org1", Username: "carol", PasswordHash: "h", Nickname: "Carol C.", Roles: "agent"}
+		if err := s.CreateAgent(ctx, &carol, []string{g.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateToken(ctx, Token{Hash: "carol-token", AgentID: carol.ID, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteAgent(ctx, carol.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteAgent(ctx, carol.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("deleting twice: %v, want ErrNotFound", err)
+		}
+		got, err := s.GetAgent(ctx, carol.ID)
+		if err != nil || got.DeletedAt == nil || !got.Disabled || got.Nickname != "Carol C." || got.Username != DeletedUsername(carol.ID) {
+			t.Fatalf("deleted agent = %+v (%v): want kept, marked, disabled, renamed, nickname intact", got, err)
+		}
+		if skills, _ := s.AgentSkills(ctx, carol.ID); len(skills) != 0 {
+			t.Errorf("deleted agent keeps skills %v", skills)
+		}
+		if _, err := s.GetToken(ctx, "carol-token"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("deleted agent keeps its login: %v", err)
+		}
+		if list, _ := s.ListAgents(ctx, "org1"); len(list) != 0 {
+			t.Errorf("ListAgents shows the deleted agent: %+v", list)
+		}
+		names, err := s.AgentNicknames(ctx, "org1")
+		if err != nil || names[carol.ID] != "Carol C." {
+			t.Errorf("AgentNicknames = %v (%v): the deleted agent's name must stay", names, err)
+		}
+		again := Agent{Orgi: "org1", Username: "Carol", PasswordHash: "h", Nickname: "New Carol", Roles: "agent"}
+		if err := s.CreateAgent(ctx, &again, nil); err != nil {
+			t.Errorf("reusing a deleted agent's username: %v", err)
+		}
+	})
+}
+
+func TestSetSkillMembers(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		g := SkillGroup{Orgi: "org1", Name: "sales"}
+		other := SkillGroup{Orgi: "org1", Name: "support"}
+		for _, x := range []*SkillGroup{&g, &other} {
+			if err := s.CreateSkill(ctx, x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ids []string
+		for _, name := range []string{"a1", "a2", "a3", "foreign"} {
+			a := Agent{Orgi: "org1", Username: name, PasswordHash: "h", Nickname: name, Roles: "agent"}
+			if name == "foreign" {
+				a.Orgi = "org2"
+			}
+			if err := s.CreateAgent(ctx, &a, []string{}); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, a.ID)
+		}
+		if err := s.SetSkillMembers(ctx, "org1", other.ID, ids[:1]); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetSkillMembers(ctx, "org1", g.ID, []string{ids[0], ids[1], ids[1]}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetSkillMembers(ctx, "org1", g.ID, []string{ids[1], ids[2]}); err != nil {
+			t.Fatal(err)
+		}
+		members := func(agent string) []string {
+			sk, err := s.AgentSkills(ctx, agent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sk
+		}
+		if got := members(ids[0]); !slices.Equal(got, []string{other.ID}) {
+			t.Errorf("a1 (taken out of sales, still in support) in %v", got)
+		}
+		if got := members(ids[2]); !slices.Equal(got, []string{g.ID}) {
+			t.Errorf("a3 in %v, want sales", got)
+		}
+		for name, call := range map[string]func() error{
+			"another tenant's agent": func() error { return s.SetSkillMembers(ctx, "org1", g.ID, []string{ids[3]}) },
+			"another tenant's group": func() error { return s.SetSkillMembers(ctx, "org2", g.ID, nil) },
+		} {
+			if err := call(); !errors.Is(err, ErrNotFound) {
+				t.Errorf("%s: %v, want ErrNotFound", name, err)
+			}
+		}
+		if got := members(ids[1]); !slices.Equal(got, []string{g.ID}) {
+			t.Errorf("a refused change left a2 in %v", got)
+		}
+	})
+}
+
+func TestDeleteSkillRefusesWhileInUse(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		parent := SkillGroup{Orgi: "org1", Name: "parent"}
+		if err := s.CreateSkill(ctx, &parent); err != nil {
+			t.Fatal(err)
+		}
+		child := SkillGroup{Orgi: "org1", Name: "child", ParentID: parent.ID}
+		if err := s.CreateSkill(ctx, &child); err != nil {
+			t.Fatal(err)
+		}
+		a := Agent{Orgi: "org1", Username: "member", PasswordHash: "h", Nickname: "m", Roles: "agent"}
+		if err := s.CreateAgent(ctx, &a, []string{child.ID}); err != nil {
+			t.Fatal(err)
+		}
+		queued := Session{Orgi: "org1", AppID: "app", UserID: "v1", Skill: child.ID}
+		if err := s.CreateSession(ctx, &queued); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveSessionConfig(ctx, SessionConfig{Orgi: "org1", Skill: child.ID, MaxUser: 3}); err != nil {
+			t.Fatal(err)
+		}
+		inUse := func(id string, want SkillInUseError) {
+			t.Helper()
+			var use *SkillInUseError
+			if err := s.DeleteSkill(ctx, "org1", id); !errors.As(err, &use) || *use != want || !errors.Is(err, ErrConflict) {
+				t.Fatalf("DeleteSkill: %v, want in use %+v", err, want)
+			}
+		}
+		site := Site{AppID: "site1", Orgi: "org1", Name: "web", Origins: "[]", Config: "{}", Skills: "elsewhere," + child.ID}
+		if err := s.CreateSite(ctx, &site); err != nil {
+			t.Fatal(err)
+		}
+		inUse(parent.ID, SkillInUseError{Children: 1})
+		inUse(child.ID, SkillInUseError{Members: 1, Queued: 1, Sites: 1})
+		if err := s.db.Model(&Site{}).Where("appid = ?", site.AppID).Update("skills", "elsewhere").Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.EndSession(ctx, queued.ID, "user", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetSkillMembers(ctx, "org1", child.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteSkill(ctx, "org2", child.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("another tenant's delete: %v, want ErrNotFound", err)
+		}
+		for _, id := range []string{child.ID, parent.ID} {
+			if err := s.DeleteSkill(ctx, "org1", id); err != nil {
+				t.Fatalf("DeleteSkill once free: %v", err)
+			}
+		}
+		if groups, _ := s.ListSkills(ctx, "org1"); len(groups) != 0 {
+			t.Errorf("groups left: %+v", groups)
+		}
+		cfgs, err := s.SessionConfigs(ctx, "org1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cfgs {
+			if c.Skill == child.ID {
+				t.Errorf("the deleted group's settings stay: %+v", c)
+			}
+		}
+	})
+}

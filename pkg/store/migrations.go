@@ -36,6 +36,7 @@ var migrations = []migration{
 	{5, "attachments, leave messages, trails, blacklist, ratings", migrateV5},
 	{6, "workbench: read states, tags, canned replies, summaries, inbox notes, agents' IM", migrateV6},
 	{7, "supervision: group tree, roles, session events and notes, monitor samples, archive index, quality reviews", migrateV7},
+	{8, "administration: tenants off, deleted agents, login origins, hours, site skills, visitor tags, canned categories, audit, invites", migrateV8},
 }
 
 // migrationLock is a MySQL named lock: server-wide, held by a connection,

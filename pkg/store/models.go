@@ -8,10 +8,13 @@ import "time"
 
 // Tenant is an organisation (UCKeFu orgi).
 type Tenant struct {
-	ID        string `gorm:"primaryKey;size:32"`
-	Name      string `gorm:"size:128;not null"`
-	TimeZone  string `gorm:"size:64;not null;default:'UTC'"`
-	MaxUser   int    `gorm:"not null;default:0"` // 0: use the built-in default
+	ID       string `gorm:"primaryKey;size:32"`
+	Name     string `gorm:"size:128;not null"`
+	TimeZone string `gorm:"size:64;not null;default:'UTC'"`
+	MaxUser  int    `gorm:"not null;default:0"` // 0: use the built-in default
+	// Disabled refuses the tenant's logins and sockets (a platform admin's
+	// switch); its data stays.
+	Disabled  bool `gorm:"not null;default:false"`
 	CreatedAt time.Time
 }
 
@@ -25,6 +28,9 @@ type Site struct {
 	Config    string `gorm:"type:text;not null"` // widget config JSON, opaque to the store
 	TextLimit int    `gorm:"not null;default:0"` // 0: protocol.DefaultTextLimit
 	Disabled  bool   `gorm:"not null;default:false"`
+	// Skills are the skill groups the site's visitors may be routed to
+	// (comma-separated ids); empty: the tenant's routing decides.
+	Skills    string `gorm:"size:1024;not null;default:''"`
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -40,8 +46,12 @@ type Agent struct {
 	Roles        string `gorm:"size:128;not null"`
 	MaxUser      int    `gorm:"not null;default:0"` // 0: inherit
 	Disabled     bool   `gorm:"not null;default:false"`
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// DeletedAt marks an agent removed by an admin: the row stays so that
+	// its conversations keep their agent's name, but it is gone from every
+	// list and can never log in again.
+	DeletedAt *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // SkillGroup is a routing group (UCKeFu Organ with skill=true).
@@ -69,6 +79,9 @@ type Token struct {
 	AgentID   string    `gorm:"size:32;not null;index"`
 	ExpiresAt time.Time `gorm:"not null;index"`
 	CreatedAt time.Time
+	// Where the login came from, for the user's list of signed-in sessions.
+	IP        string `gorm:"size:64;not null;default:''"`
+	UserAgent string `gorm:"size:255;not null;default:''"`
 }
 
 // Visitor is a server-issued visitor identity on one site.
@@ -230,6 +243,9 @@ type SessionTimers struct {
 	// WorkingHours is "HH:MM~HH:MM[,HH:MM~HH:MM...]" in the tenant's time
 	// zone; empty means always open.
 	WorkingHours string `gorm:"size:255;not null;default:''"`
+	// Schedule refines WorkingHours (JSON, see pkg/workhours): hours per
+	// weekday and holidays (dates closed or with other hours); empty: none.
+	Schedule string `gorm:"type:text"`
 }
 
 // RoutingFence holds the newest routing leader's fencing token: a write
@@ -310,10 +326,22 @@ type ReadState struct {
 
 // Tag labels sessions (UCKeFu tags).
 type Tag struct {
-	ID        string `gorm:"primaryKey;size:32"`
-	Orgi      string `gorm:"size:32;not null;index"`
-	Name      string `gorm:"size:64;not null"`
-	Color     string `gorm:"size:32;not null;default:''"`
+	ID    string `gorm:"primaryKey;size:32"`
+	Orgi  string `gorm:"size:32;not null;index"`
+	Name  string `gorm:"size:64;not null"`
+	Color string `gorm:"size:32;not null;default:''"`
+	// Kind is what the tag labels: protocol.TagKind* (visitor, session or
+	// work order).
+	Kind      string `gorm:"size:16;not null;default:'session'"`
+	CreatedAt time.Time
+}
+
+// VisitorTag links visitors and tags (UCKeFu tags the visitor).
+type VisitorTag struct {
+	AppID     string `gorm:"primaryKey;size:32;column:appid"`
+	UserID    string `gorm:"primaryKey;size:64;column:userid"`
+	TagID     string `gorm:"primaryKey;size:32;index"`
+	Orgi      string `gorm:"size:32;not null"`
 	CreatedAt time.Time
 }
 
@@ -324,16 +352,19 @@ type SessionTag struct {
 }
 
 // CannedReply is a quick reply (UCKeFu QuickReply): the tenant's (Owner
-// empty) or one agent's.
+// empty) or one agent's. Its table keeps the free-text category of before
+// schema v8, unused (migrateV8 made categories of it).
 type CannedReply struct {
-	ID        string `gorm:"primaryKey;size:32"`
-	Orgi      string `gorm:"size:32;not null;index:idx_canned,priority:1"`
-	Owner     string `gorm:"size:32;not null;default:'';index:idx_canned,priority:2"`
-	Category  string `gorm:"size:64;not null;default:''"`
-	Title     string `gorm:"size:128;not null"`
-	Content   string `gorm:"type:text;not null"`
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID    string `gorm:"primaryKey;size:32"`
+	Orgi  string `gorm:"size:32;not null;index:idx_canned,priority:1"`
+	Owner string `gorm:"size:32;not null;default:'';index:idx_canned,priority:2"`
+	// CategoryID is its place in the category tree (canned_categories) of
+	// the same owner; empty: uncategorised.
+	CategoryID string `gorm:"size:32;not null;default:''"`
+	Title      string `gorm:"size:128;not null"`
+	Content    string `gorm:"type:text;not null"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // IMMessage is an agent-to-agent message: 1:1 (ToUser) or to a group.
@@ -462,4 +493,57 @@ type QualityReview struct {
 	Comment      string    `gorm:"type:text"`
 	CreatedAt    time.Time `gorm:"index:idx_quality_agent,priority:3"`
 	UpdatedAt    time.Time
+}
+
+// CannedCategory is a folder of canned replies (UCKeFu QuickType): a tree
+// per tenant (Owner empty) or per agent.
+type CannedCategory struct {
+	ID        string `gorm:"primaryKey;size:32"`
+	Orgi      string `gorm:"size:32;not null;index:idx_canned_categories,priority:1"`
+	Owner     string `gorm:"size:32;not null;default:'';index:idx_canned_categories,priority:2"`
+	ParentID  string `gorm:"size:32;not null;default:''"`
+	Name      string `gorm:"size:64;not null"`
+	CreatedAt time.Time
+}
+
+// LoginThrottle counts recent failed logins of one key (an account or an
+// IP, protocol-independent strings like "user:alice" or "ip:10.0.0.1"),
+// shared by every gateway through the database.
+type LoginThrottle struct {
+	Key         string    `gorm:"primaryKey;size:160"`
+	Failures    int       `gorm:"not null;default:0"`
+	FirstAt     time.Time `gorm:"not null"` // the first failure of the current window
+	LockedUntil *time.Time
+	UpdatedAt   time.Time
+}
+
+// AuditEntry is one admin action: who changed what, when (UCKeFu has none;
+// every mature admin console does).
+type AuditEntry struct {
+	PK        int64  `gorm:"primaryKey;autoIncrement;column:pk"`
+	Orgi      string `gorm:"size:32;not null;index:idx_audit,priority:1"`
+	ActorID   string `gorm:"size:32;not null;default:''"`
+	ActorName string `gorm:"size:64;not null;default:''"`
+	// Action names the change ("agents.update"); Target is what it changed
+	// (an id or name).
+	Action    string    `gorm:"size:64;not null"`
+	Target    string    `gorm:"size:128;not null;default:''"`
+	Detail    string    `gorm:"type:text"` // the request, secrets redacted (JSON)
+	IP        string    `gorm:"size:64;not null;default:''"`
+	CreatedAt time.Time `gorm:"index:idx_audit,priority:2"`
+}
+
+// InviteRecord is one invitation of a visitor by an agent and how it ended
+// (UCKeFu InviteRecord).
+type InviteRecord struct {
+	ID        string    `gorm:"primaryKey;size:32"`
+	Orgi      string    `gorm:"size:32;not null;index:idx_invites,priority:1"`
+	AppID     string    `gorm:"size:32;not null;column:appid"`
+	UserID    string    `gorm:"size:64;not null;column:userid"`
+	AgentID   string    `gorm:"size:32;not null"` // the inviter
+	Status    string    `gorm:"size:16;not null"` // protocol.Invite*
+	SessionID string    `gorm:"size:32;not null;default:'';column:agentserviceid"`
+	ServedBy  string    `gorm:"size:32;not null;default:''"` // who served the session it led to
+	CreatedAt time.Time `gorm:"index:idx_invites,priority:2"`
+	UpdatedAt time.Time
 }

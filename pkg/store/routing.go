@@ -70,11 +70,23 @@ func (s *Store) SaveSessionConfig(ctx context.Context, c SessionConfig) error {
 		Columns: []clause.Column{{Name: "orgi"}, {Name: "skill"}},
 		DoUpdates: clause.AssignmentColumns([]string{
 			"distribution", "last_agent", "max_user", "init_max_user", "updated_at",
-			"visitor_idle_warn", "visitor_idle_close", "agent_no_reply", "queue_timeout", "visitor_left_grace", "working_hours", "prompts", "lang",
+			"visitor_idle_warn", "visitor_idle_close", "agent_no_reply", "queue_timeout", "visitor_left_grace", "working_hours", "schedule", "prompts", "lang",
 		}),
 	}).Create(&c).Error
 	if err != nil {
 		return fmt.Errorf("store: save session config %s/%s: %w", c.Orgi, c.Skill, err)
+	}
+	return nil
+}
+
+// DeleteSessionConfig removes a skill group's overrides: the group then
+// inherits everything. The tenant's own row (skill "") is never removed.
+func (s *Store) DeleteSessionConfig(ctx context.Context, orgi, skill string) error {
+	if skill == "" {
+		return fmt.Errorf("store: delete session config of %s: the tenant's row stays: %w", orgi, ErrConflict)
+	}
+	if err := s.db.WithContext(ctx).Where("orgi = ? AND skill = ?", orgi, skill).Delete(&SessionConfig{}).Error; err != nil {
+		return fmt.Errorf("store: delete session config %s/%s: %w", orgi, skill, err)
 	}
 	return nil
 }
@@ -84,13 +96,7 @@ func (s *Store) UpdateSkill(ctx context.Context, g *SkillGroup) error {
 	res := s.db.WithContext(ctx).Model(&SkillGroup{}).Where("id = ?", g.ID).Updates(map[string]any{
 		"name": g.Name, "max_user": g.MaxUser, "disabled": g.Disabled, "parent_id": g.ParentID,
 	})
-	if res.Error != nil {
-		return fmt.Errorf("store: update skill %s: %w", g.ID, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: update skill %s: %w", g.ID, ErrNotFound)
-	}
-	return nil
+	return touched(res, "update skill %s", g.ID)
 }
 
 // GetAgentState returns one agent's routing state, or ErrNotFound if routing

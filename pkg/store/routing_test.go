@@ -64,6 +64,25 @@ func TestRoutingLookups(t *testing.T) {
 		if err != nil || len(cfgs) != 2 || cfgs[0].Distribution != "idle" || cfgs[0].MaxUser != 6 || cfgs[0].LastAgent != nil || cfgs[1].Distribution != "round" {
 			t.Fatalf("configs %+v %v", cfgs, err)
 		}
+		// The schedule is saved and replaced like every other field.
+		for _, sched := range []string{`{"days":{"sat":""}}`, `{"holidays":[{"date":"2026-10-01","hours":""}]}`} {
+			if err := s.SaveSessionConfig(ctx, SessionConfig{Orgi: "o", Skill: sk.ID, SessionTimers: SessionTimers{Schedule: sched}}); err != nil {
+				t.Fatal(err)
+			}
+			if cfgs, err = s.SessionConfigs(ctx, "o"); err != nil || cfgs[1].Schedule != sched {
+				t.Fatalf("schedule %+v %v; want %s", cfgs, err, sched)
+			}
+		}
+		// Removing a group's overrides leaves the tenant's row.
+		if err := s.DeleteSessionConfig(ctx, "o", sk.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteSessionConfig(ctx, "o", ""); !errors.Is(err, ErrConflict) {
+			t.Fatalf("deleting the tenant's row: %v", err)
+		}
+		if cfgs, err = s.SessionConfigs(ctx, "o"); err != nil || len(cfgs) != 1 || cfgs[0].Skill != "" {
+			t.Fatalf("after delete: %+v %v", cfgs, err)
+		}
 	})
 }
 

@@ -290,6 +290,19 @@ func notFound(err error, format string, args ...any) error {
 	return fmt.Errorf("store: "+format+": %w", append(args, err)...)
 }
 
+// touched is the outcome of a write that must hit a row (an update or delete
+// by key): res's error, or ErrNotFound when no row matched; both wrapped as
+// notFound's are.
+func touched(res *gorm.DB, format string, args ...any) error {
+	switch {
+	case res.Error != nil:
+		return fmt.Errorf("store: "+format+": %w", append(args, res.Error)...)
+	case res.RowsAffected == 0:
+		return fmt.Errorf("store: "+format+": %w", append(args, ErrNotFound)...)
+	}
+	return nil
+}
+
 // isRetryable reports errors after which the whole transaction was rolled
 // back by the server and running it again is the documented remedy.
 func isRetryable(err error) bool {

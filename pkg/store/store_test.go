@@ -292,6 +292,7 @@ func TestSchemaMatchesModels(t *testing.T) {
 			&Attachment{}, &LeaveMessage{}, &VisitorTrace{}, &Blacklist{},
 			&ReadState{}, &Tag{}, &SessionTag{}, &CannedReply{}, &IMMessage{}, &IMGroup{}, &IMMember{}, &IMRead{},
 			&Role{}, &SessionEvent{}, &SessionNote{}, &MonitorSample{}, &ArchiveTerm{}, &QualityItem{}, &QualityReview{},
+			&VisitorTag{}, &CannedCategory{}, &LoginThrottle{}, &AuditEntry{}, &InviteRecord{},
 		} {
 			stmt := s.db.Model(model).Statement
 			if err := stmt.Parse(model); err != nil {

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kefu-im/kefu/pkg/protocol"
 	"gorm.io/gorm/clause"
+
+	"github.com/kefu-im/kefu/pkg/protocol"
 )
 
 // Roles returns the tenant's role definitions (see Role), by name.
@@ -36,13 +37,7 @@ func (s *Store) SaveRole(ctx context.Context, r Role) error {
 // DeleteRole removes a role definition (ErrNotFound if there was none).
 func (s *Store) DeleteRole(ctx context.Context, orgi, name string) error {
 	res := s.db.WithContext(ctx).Where("orgi = ? AND name = ?", orgi, name).Delete(&Role{})
-	if res.Error != nil {
-		return fmt.Errorf("store: delete role %s/%s: %w", orgi, name, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: delete role %s/%s: %w", orgi, name, ErrNotFound)
-	}
-	return nil
+	return touched(res, "delete role %s/%s", orgi, name)
 }
 
 // AppendSessionEvents records conversation events (CreatedAt filled when

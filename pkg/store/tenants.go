@@ -39,81 +39,71 @@ func (s *Store) GetTenant(ctx context.Context, id string) (Tenant, error) {
 	return t, nil
 }
 
-// CreateSite inserts site, filling AppID and the timestamps when empty.
-// Empty Origins and Config become "[]" and "{}" so readers can always
-// unmarshal them.
-func (s *Store) CreateSite(ctx context.Context, site *Site) error {
-	if site.Orgi == "" {
-		return errors.New("store: create site: orgi is required")
+// ListTenants returns every tenant of the installation, oldest first.
+func (s *Store) ListTenants(ctx context.Context) ([]Tenant, error) {
+	var ts []Tenant
+	if err := s.db.WithContext(ctx).Order("created_at, id").Find(&ts).Error; err != nil {
+		return nil, fmt.Errorf("store: list tenants: %w", err)
 	}
-	if site.AppID == "" {
-		site.AppID = NewID()
-	}
-	if site.Origins == "" {
-		site.Origins = "[]"
-	}
-	if site.Config == "" {
-		site.Config = "{}"
+	return ts, nil
+}
+
+// CreateTenantWithAdmin inserts a tenant and its first admin in one
+// transaction: a fresh install never keeps a tenant nobody can log in to.
+// A taken id or username is ErrConflict (check first to say which).
+func (s *Store) CreateTenantWithAdmin(ctx context.Context, t *Tenant, admin *Agent) error {
+	if t.ID == "" || admin.Username == "" {
+		return errors.New("store: create tenant with admin: tenant id and username are required")
 	}
 	now := s.now()
-	if site.CreatedAt.IsZero() {
-		site.CreatedAt = now
+	if t.TimeZone == "" {
+		t.TimeZone = "UTC"
 	}
-	site.CreatedAt = utc(site.CreatedAt)
-	site.UpdatedAt = now
-	if err := s.db.WithContext(ctx).Create(site).Error; err != nil {
-		if isDuplicate(err) {
-			return fmt.Errorf("store: create site %s: %w", site.AppID, ErrConflict)
+	t.CreatedAt = now
+	if admin.ID == "" {
+		admin.ID = NewID()
+	}
+	admin.Orgi, admin.CreatedAt, admin.UpdatedAt = t.ID, now, now
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(t).Error; err != nil {
+			if isDuplicate(err) {
+				return fmt.Errorf("tenant %s: %w", t.ID, ErrConflict)
+			}
+			return err
 		}
-		return fmt.Errorf("store: create site %s: %w", site.AppID, err)
-	}
-	return nil
-}
-
-// UpdateSite writes site's editable fields (name, origins, config, text
-// limit, disabled). Orgi and CreatedAt never change: a site does not move
-// between tenants.
-func (s *Store) UpdateSite(ctx context.Context, site *Site) error {
-	if site.Origins == "" {
-		site.Origins = "[]"
-	}
-	if site.Config == "" {
-		site.Config = "{}"
-	}
-	site.UpdatedAt = s.now()
-	res := s.db.WithContext(ctx).Model(&Site{}).Where("appid = ?", site.AppID).Updates(map[string]any{
-		"name":       site.Name,
-		"origins":    site.Origins,
-		"config":     site.Config,
-		"text_limit": site.TextLimit,
-		"disabled":   site.Disabled,
-		"updated_at": site.UpdatedAt,
+		if err := tx.Create(admin).Error; err != nil {
+			if isDuplicate(err) {
+				return fmt.Errorf("username %q: %w", admin.Username, ErrConflict)
+			}
+			return err
+		}
+		return nil
 	})
-	if res.Error != nil {
-		return fmt.Errorf("store: update site %s: %w", site.AppID, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: update site %s: %w", site.AppID, ErrNotFound)
+	if err != nil {
+		return fmt.Errorf("store: create tenant %s with admin: %w", t.ID, err)
 	}
 	return nil
 }
 
-// GetSite returns the site with the given appid.
-func (s *Store) GetSite(ctx context.Context, appid string) (Site, error) {
-	var site Site
-	if err := s.db.WithContext(ctx).Where("appid = ?", appid).Take(&site).Error; err != nil {
-		return Site{}, notFound(err, "get site %s", appid)
-	}
-	return site, nil
+// UpdateTenant writes t's editable fields (name, time zone, max user,
+// disabled): read the tenant, change it, write it back.
+func (s *Store) UpdateTenant(ctx context.Context, t *Tenant) error {
+	res := s.db.WithContext(ctx).Model(&Tenant{}).Where("id = ?", t.ID).Updates(map[string]any{
+		"name":      t.Name,
+		"time_zone": t.TimeZone,
+		"max_user":  t.MaxUser,
+		"disabled":  t.Disabled,
+	})
+	return touched(res, "update tenant %s", t.ID)
 }
 
-// ListSites returns the tenant's sites, oldest first.
-func (s *Store) ListSites(ctx context.Context, orgi string) ([]Site, error) {
-	var sites []Site
-	if err := s.db.WithContext(ctx).Where("orgi = ?", orgi).Order("created_at, appid").Find(&sites).Error; err != nil {
-		return nil, fmt.Errorf("store: list sites of %s: %w", orgi, err)
+// DeleteTenantTokens ends every login of the tenant's staff.
+func (s *Store) DeleteTenantTokens(ctx context.Context, orgi string) error {
+	err := s.db.WithContext(ctx).Where("agent_id IN (?)", s.db.Model(&Agent{}).Select("id").Where("orgi = ?", orgi)).Delete(&Token{}).Error
+	if err != nil {
+		return fmt.Errorf("store: delete tokens of tenant %s: %w", orgi, err)
 	}
-	return sites, nil
+	return nil
 }
 
 // Setting returns the value stored under key. When there is none it stores

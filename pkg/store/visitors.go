@@ -96,13 +96,7 @@ func (s *Store) Block(ctx context.Context, b Blacklist) error {
 // Unblock lifts a visitor's block; ErrNotFound if there was none.
 func (s *Store) Unblock(ctx context.Context, orgi, appid, userid string) error {
 	res := s.db.WithContext(ctx).Where("orgi = ? AND appid = ? AND userid = ?", orgi, appid, userid).Delete(&Blacklist{})
-	if res.Error != nil {
-		return fmt.Errorf("store: unblock %s/%s: %w", appid, userid, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: unblock %s/%s: %w", appid, userid, ErrNotFound)
-	}
-	return nil
+	return touched(res, "unblock %s/%s", appid, userid)
 }
 
 // Blocked returns the visitor's block if it is still in force.
@@ -116,15 +110,6 @@ func (s *Store) Blocked(ctx context.Context, appid, userid string) (Blacklist, b
 		return Blacklist{}, false, fmt.Errorf("store: blocked %s/%s: %w", appid, userid, err)
 	}
 	return b, true, nil
-}
-
-// ListBlacklist returns the tenant's blocks still in force, latest first.
-func (s *Store) ListBlacklist(ctx context.Context, orgi string) ([]Blacklist, error) {
-	var out []Blacklist
-	if err := s.db.WithContext(ctx).Where("orgi = ? AND until > ?", orgi, s.now()).Order("created_at DESC").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("store: list blacklist: %w", err)
-	}
-	return out, nil
 }
 
 // RateSession records the visitor's rating of a session that was served

@@ -56,6 +56,7 @@ func (s Session) Summary() protocol.SessionSummary {
 		OSName:         s.OSName,
 		Browser:        s.Browser,
 		IP:             s.IP,
+		Memo:           s.Memo,
 		Trans:          s.Trans,
 		TransMemo:      s.TransMemo,
 	}

@@ -35,7 +35,7 @@ type Store interface {
 	GetSession(ctx context.Context, id string) (store.Session, error)
 	ServesVisitor(ctx context.Context, agentID, appid, userid string) (bool, error)
 	TenantAgentSkills(ctx context.Context, orgi string) (map[string][]string, error)
-	ListAgents(ctx context.Context, orgi string) ([]store.Agent, error)
+	AgentNicknames(ctx context.Context, orgi string) (map[string]string, error)
 	ListSkills(ctx context.Context, orgi string) ([]store.SkillGroup, error)
 	ListTags(ctx context.Context, orgi string) ([]store.Tag, error)
 	TagsOf(ctx context.Context, sessionIDs []string) (map[string][]string, error)
@@ -155,11 +155,8 @@ func (a *API) search(c echo.Context) error {
 		return err
 	}
 	q := store.ArchiveQuery{ArchiveFilter: f}
-	if q.Limit, err = listing.Limit(c); err != nil {
-		return err
-	}
-	before, err := listing.Before(c)
-	if err != nil {
+	var before *listing.Cursor
+	if q.Limit, before, err = listing.Page(c); err != nil {
 		return err
 	}
 	if before != nil {
@@ -198,7 +195,8 @@ func (n names) of(id string) string {
 }
 
 func (a *API) names(ctx context.Context, orgi string) (names, error) {
-	agents, err := a.Store.ListAgents(ctx, orgi)
+	// Deleted agents too: the chats they served keep their names.
+	agents, err := a.Store.AgentNicknames(ctx, orgi)
 	if err != nil {
 		return names{}, err
 	}
@@ -206,10 +204,7 @@ func (a *API) names(ctx context.Context, orgi string) (names, error) {
 	if err != nil {
 		return names{}, err
 	}
-	n := names{agents: make(map[string]string, len(agents)), skills: make(map[string]string, len(skills))}
-	for _, ag := range agents {
-		n.agents[ag.ID] = ag.Nickname
-	}
+	n := names{agents: agents, skills: make(map[string]string, len(skills))}
 	for _, g := range skills {
 		n.skills[g.ID] = g.Name
 	}

@@ -1,9 +1,6 @@
 package archive
 
 import (
-	"bytes"
-	"encoding/csv"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kefu-im/kefu/gateway/api/archive/listing"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 )
@@ -24,8 +22,8 @@ var exportHeader = []string{
 	"skill", "agent", "endby", "rating", "rating_comment", "tags", "score", "messages",
 }
 
-// export writes the search's results, newest first, as CSV: UTF-8 with a
-// byte order mark, which Excel needs to read Chinese right.
+// export writes the search's results, newest first, as CSV (see
+// listing.CSV).
 func (a *API) export(c echo.Context) error {
 	f, err := a.filter(c)
 	if err != nil {
@@ -44,10 +42,7 @@ func (a *API) export(c echo.Context) error {
 	for _, t := range tags {
 		tagNames[t.ID] = t.Name
 	}
-	var buf bytes.Buffer
-	buf.WriteString("\uFEFF")
-	w := csv.NewWriter(&buf)
-	_ = w.Write(exportHeader) // a bytes.Buffer takes every write
+	w := listing.NewCSV(exportHeader)
 	q := store.ArchiveQuery{ArchiveFilter: f}
 	for rows := 0; rows < MaxExport; {
 		q.Limit = min(store.MaxArchivePage, MaxExport-rows)
@@ -60,7 +55,7 @@ func (a *API) export(c echo.Context) error {
 			return err
 		}
 		for _, it := range items {
-			_ = w.Write(exportRow(it, tagNames))
+			w.Row(exportRow(it, tagNames))
 		}
 		rows += len(items)
 		if page.Next == nil {
@@ -68,10 +63,7 @@ func (a *API) export(c echo.Context) error {
 		}
 		q.Before = page.Next
 	}
-	w.Flush()
-	name := "kefu-archive-" + time.Now().UTC().Format("20060102-150405") + ".csv"
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	return w.Send(c, "kefu-archive")
 }
 
 func exportRow(it Item, tagNames map[string]string) []string {
@@ -88,9 +80,9 @@ func exportRow(it Item, tagNames map[string]string) []string {
 		rating = strconv.Itoa(it.Rating)
 	}
 	return []string{
-		it.AgentServiceID, csvTime(it.CreateTime), csvTime(it.EndTime), cell(it.AppID), cell(it.UserID),
-		cell(it.Nickname), cell(it.Name), cell(it.Phone), cell(it.Email), cell(it.SkillName), cell(it.AgentName),
-		it.EndBy, rating, cell(it.RatingComment), cell(strings.Join(names, "; ")), score, strconv.FormatInt(it.Messages, 10),
+		it.AgentServiceID, csvTime(it.CreateTime), csvTime(it.EndTime), listing.Cell(it.AppID), listing.Cell(it.UserID),
+		listing.Cell(it.Nickname), listing.Cell(it.Name), listing.Cell(it.Phone), listing.Cell(it.Email), listing.Cell(it.SkillName), listing.Cell(it.AgentName),
+		it.EndBy, rating, listing.Cell(it.RatingComment), listing.Cell(strings.Join(names, "; ")), score, strconv.FormatInt(it.Messages, 10),
 	}
 }
 
@@ -99,13 +91,4 @@ func csvTime(t protocol.Time) string {
 		return ""
 	}
 	return time.Time(t).UTC().Format(time.DateTime)
-}
-
-// cell keeps text that visitors or staff typed from being run as a formula
-// by a spreadsheet: a leading =, +, -, @, tab or CR gets a quote before it.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -33,7 +33,7 @@ type Store interface {
 	GetSession(ctx context.Context, id string) (store.Session, error)
 	ServesVisitor(ctx context.Context, agentID, appid, userid string) (bool, error)
 	TenantAgentSkills(ctx context.Context, orgi string) (map[string][]string, error)
-	ListAgents(ctx context.Context, orgi string) ([]store.Agent, error)
+	AgentNicknames(ctx context.Context, orgi string) (map[string]string, error)
 	QualityItems(ctx context.Context, orgi string) ([]store.QualityItem, error)
 	ReplaceQualityItems(ctx context.Context, orgi string, items []store.QualityItem) ([]store.QualityItem, error)
 	SaveReview(ctx context.Context, r store.QualityReview, lines []store.ReviewLine) (store.QualityReview, error)
@@ -343,11 +343,8 @@ func (a *API) reviews(c echo.Context) error {
 	if q.From, q.To, err = listing.TimeRange(c); err != nil {
 		return err
 	}
-	if q.Limit, err = listing.Limit(c); err != nil {
-		return err
-	}
-	before, err := listing.Before(c)
-	if err != nil {
+	var before *listing.Cursor
+	if q.Limit, before, err = listing.Page(c); err != nil {
 		return err
 	}
 	if before != nil {
@@ -360,13 +357,9 @@ func (a *API) reviews(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	agents, err := a.Store.ListAgents(ctx, me.Orgi)
+	names, err := a.Store.AgentNicknames(ctx, me.Orgi) // deleted agents' too
 	if err != nil {
 		return err
-	}
-	names := make(map[string]string, len(agents))
-	for _, ag := range agents {
-		names[ag.ID] = ag.Nickname
 	}
 	out := List{Items: make([]Listed, 0, len(page.Reviews))}
 	for _, r := range page.Reviews {

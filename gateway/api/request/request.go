@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -117,4 +119,13 @@ func NotFound(err error, what string) error {
 		return protocol.Errorf(protocol.CodeNotFound, "%s not found", what)
 	}
 	return err
+}
+
+// CSVFile answers with body as a CSV download named
+// <prefix>-<UTC date and time>.csv, so that exports saved one after another
+// do not overwrite each other.
+func CSVFile(c echo.Context, prefix string, body []byte) error {
+	name := prefix + "-" + time.Now().UTC().Format("20060102-150405") + ".csv"
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", body)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/gateway/auth"
+	"github.com/kefu-im/kefu/gateway/auth/throttle"
 	"github.com/kefu-im/kefu/gateway/node"
 	"github.com/kefu-im/kefu/gateway/sio"
 	"github.com/kefu-im/kefu/gateway/sitecache"
@@ -40,7 +41,7 @@ func measure(ctx context.Context, st *store.Store, w *world, c config, r *rand.R
 	if err != nil {
 		return err
 	}
-	authSvc, err := auth.New(st, time.Hour)
+	authSvc, err := auth.New(st, time.Hour, throttle.Policy{})
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func measure(ctx context.Context, st *store.Store, w *world, c config, r *rand.R
 	srv := httptest.NewServer(n.Echo)
 	defer srv.Close()
 	login := func(username string) (string, error) {
-		token, _, err := authSvc.Login(ctx, username, password)
+		token, _, err := authSvc.Login(ctx, username, password, auth.Client{})
 		return token, err
 	}
 	admin, err := login("benchadmin")

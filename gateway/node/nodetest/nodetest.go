@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kefu-im/kefu/gateway/auth"
+	"github.com/kefu-im/kefu/gateway/auth/throttle"
 	"github.com/kefu-im/kefu/gateway/demo"
 	"github.com/kefu-im/kefu/gateway/loadgen/eio"
 	"github.com/kefu-im/kefu/gateway/node"
@@ -40,7 +41,7 @@ import (
 var libraryLogs sync.Once
 
 // Password is the demo users' password.
-const Password = "nodetest-pass"
+const Password = "nodetest-pass-1"
 
 // Options tune Start.
 type Options struct {
@@ -51,6 +52,10 @@ type Options struct {
 	NoRouting bool
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
+	// TrustProxy takes clients' addresses from X-Forwarded-For.
+	TrustProxy bool
+	// SignIn throttles logins (zero fields: the defaults).
+	SignIn throttle.Policy
 }
 
 // Node is a running test node.
@@ -84,7 +89,7 @@ func Start(t testing.TB, o Options) *Node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	authSvc, err := auth.New(st, time.Hour)
+	authSvc, err := auth.New(st, time.Hour, o.SignIn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +103,7 @@ func Start(t testing.TB, o Options) *Node {
 	n := node.New(node.Deps{
 		Store: st, Sites: sitecache.New(st, time.Millisecond), Auth: authSvc, Signer: signer, Emit: emitter,
 		Commands: cmds, Online: online.NewMemory(), Sockets: sockets, NodeID: "n1",
-		PublicURL: "http://localhost", VisitorRate: 1000, Logger: log,
+		PublicURL: "http://localhost", TrustProxy: o.TrustProxy, VisitorRate: 1000, Logger: log,
 	})
 	var wg sync.WaitGroup
 	run := func(f func() error) {

@@ -65,6 +65,17 @@ export interface SessionSummary {
   browser?: string;
   ip?: string;
   transmemo?: string;
+  /** The visitor's question from the pre-chat form. */
+  memo?: string;
+}
+
+/** A stored attachment, as both upload endpoints answer (protocol.Upload). */
+export interface Upload {
+  attachmentid: string;
+  url: string;
+  filename: string;
+  filesize: number;
+  mime: string;
 }
 
 /** How long to wait for an acknowledgement before showing the message as failed. */

@@ -2,6 +2,8 @@
 //
 //   <script src="https://HOST/im/{appid}.js" defer></script>
 //
+// optionally with data-skill="{skill group id}" and/or data-agent="{agent id}" (a preset route).
+//
 // It adds one element to the host page: a fixed-position box in a closed shadow root that holds
 // an <iframe> of https://HOST/im/{appid}/widget. Everything the visitor sees (the entry button,
 // the invite popup, the chat window) lives in that iframe, so the host page's CSS and JS cannot
@@ -78,7 +80,14 @@
   };
   set(box, boxBase);
 
-  frame.src = origin + "/im/" + appidPath + "/widget";
+  // A preset skill group or agent on the tag (data-skill, data-agent) travels in the frame's URL;
+  // the widget checks it against the site's groups, and so does the server.
+  const presets: string[] = [];
+  for (const name of ["skill", "agent"]) {
+    const v = script.getAttribute("data-" + name);
+    if (v && /^[\w-]{1,32}$/.test(v)) presets.push(name + "=" + encodeURIComponent(v));
+  }
+  frame.src = origin + "/im/" + appidPath + "/widget" + (presets.length ? "?" + presets.join("&") : "");
   frame.title = "Chat";
   frame.setAttribute("allow", "clipboard-write");
   frame.setAttribute(

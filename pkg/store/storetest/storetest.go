@@ -22,8 +22,24 @@ func SQLite(t testing.TB) *store.Store { return SQLiteAt(t, nil) }
 // SQLiteAt is SQLite with the store's clock (nil: the wall clock).
 func SQLiteAt(t testing.TB, clock func() time.Time) *store.Store {
 	t.Helper()
+	return open(t, store.Config{SQLitePath: filepath.Join(t.TempDir(), "kefu.db"), Clock: clock})
+}
+
+// MySQL opens and migrates a store on a fresh database of the server
+// KEFU_TEST_MYSQL_DSN names, dropped when the test ends. Without that server
+// the test is skipped (failed when KEFU_TEST_REQUIRE_SERVERS=1).
+func MySQL(t testing.TB) *store.Store {
+	t.Helper()
+	return open(t, store.Config{MySQLDSN: MySQLDSN(t)})
+}
+
+// open opens and migrates a store on cfg, quiet, closed when the test ends
+// (before the cleanups registered earlier, such as dropping its database).
+func open(t testing.TB, cfg store.Config) *store.Store {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "kefu.db"), Logger: slog.New(slog.DiscardHandler), Clock: clock})
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	st, err := store.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,10 +50,10 @@ func SQLiteAt(t testing.TB, clock func() time.Time) *store.Store {
 	return st
 }
 
-// MySQL opens and migrates a store on a fresh database of the server
-// KEFU_TEST_MYSQL_DSN names, dropped when the test ends. Without that server
-// the test is skipped (failed when KEFU_TEST_REQUIRE_SERVERS=1).
-func MySQL(t testing.TB) *store.Store {
+// MySQLDSN creates a fresh, empty database on the server KEFU_TEST_MYSQL_DSN
+// names, dropped when the test ends, and returns its DSN (for code that
+// opens the store itself). It skips or fails as MySQL does.
+func MySQLDSN(t testing.TB) string {
 	t.Helper()
 	server := os.Getenv("KEFU_TEST_MYSQL_DSN")
 	if server == "" {
@@ -63,13 +79,5 @@ func MySQL(t testing.TB) *store.Store {
 	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP DATABASE "+name) })
 	mc.DBName = name
 	mc.ParseTime = true
-	st, err := store.Open(ctx, store.Config{MySQLDSN: mc.FormatDSN(), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return mc.FormatDSN()
 }

@@ -400,6 +400,11 @@ func (b *batch) flush() error {
 			b.s.opts.Metrics.Assigned(b.now.Sub(p.since))
 			b.event(p.sess, protocol.SessionAssigned, p.by, p.agentID, "")
 			b.announceAssigned(p.t, p.sess, p.agentID, prompt.Assigned, "")
+			if p.sess.Agent != "" {
+				if err := b.requestedAgentServed(p.t, p.sess, p.agentID); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	states := make([]store.AgentState, 0, len(b.states))
@@ -420,6 +425,30 @@ func (b *batch) flush() error {
 			b.tellPositions(t)
 		}
 	}
+	return nil
+}
+
+// requestedAgentServed records how the invitation behind sess ended, and
+// tells the agent the visitor asked for (by invite or link) when routing
+// gave the chat to someone else: it must not vanish silently.
+func (b *batch) requestedAgentServed(t *tenant, sess store.Session, agentID string) error {
+	rec, invited, err := b.tx.ResolveInvite(sess.ID, agentID)
+	if err != nil {
+		return err
+	}
+	if agentID == sess.Agent {
+		return nil
+	}
+	res := protocol.InviteResult{AppID: sess.AppID, UserID: sess.UserID, Status: protocol.InviteRedirected, AgentServiceID: sess.ID, ServedBy: agentID}
+	if invited {
+		res.InviteID = rec.ID
+	}
+	if a := t.agents[agentID]; a != nil {
+		res.ServedByName = a.rec.Nickname
+	}
+	b.send(func(ctx context.Context, em Announcer) error {
+		return em.ToAgent(ctx, sess.Agent, protocol.EventInviteResult, res)
+	})
 	return nil
 }
 

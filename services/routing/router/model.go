@@ -3,13 +3,16 @@ package router
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
+	"github.com/kefu-im/kefu/pkg/sessionconf"
 	"github.com/kefu-im/kefu/pkg/store"
+	"github.com/kefu-im/kefu/pkg/workhours"
 )
 
 // tenant is the leader's picture of one tenant: agents with their state and
@@ -25,8 +28,11 @@ type tenant struct {
 	list    []*agent                       // the same agents, in id order: iteration without map cost
 	groups  map[string]store.SkillGroup    // enabled groups
 	configs map[string]store.SessionConfig // skill ("" = tenant) → settings
-	queue   []store.Session                // waiting, FIFO: enqueue time, then id
-	served  map[string]string              // session in service → agent
+	// effective is what the settings make of "" and each enabled group.
+	effective map[string]resolved
+	loc       *time.Location    // the tenant's time zone
+	queue     []store.Session   // waiting, FIFO: enqueue time, then id
+	served    map[string]string // session in service → agent
 	// told is the last position each waiting visitor heard, so that a
 	// visitor hears again only when the position changes.
 	told map[string]int
@@ -115,6 +121,8 @@ func loadTenant(ctx context.Context, st *store.Store, orgi string) (*tenant, err
 	for _, c := range configs {
 		t.configs[c.Skill] = c
 	}
+	t.resolveAll()
+	t.loc = workhours.ZoneOrUTC(rec.TimeZone)
 	for _, a := range t.agents {
 		a.routable = !a.rec.Disabled && slices.Contains(strings.Split(a.rec.Roles, ","), protocol.RoleAgent)
 		a.max = t.capacity(a)
@@ -126,7 +134,7 @@ func loadTenant(ctx context.Context, st *store.Store, orgi string) (*tenant, err
 
 // capacity is the agent's maxuser: its own if set, else the largest its
 // skill groups set, else the tenant's (settings, then tenant record), else
-// DefaultMaxUser. One number per agent: the invariant is on its total.
+// the default. One number per agent: the invariant is on its total.
 func (t *tenant) capacity(a *agent) int {
 	if a.rec.MaxUser > 0 {
 		return a.rec.MaxUser
@@ -151,52 +159,39 @@ func (t *tenant) capacity(a *agent) int {
 	case t.record.MaxUser > 0:
 		return t.record.MaxUser
 	}
-	return DefaultMaxUser
+	return sessionconf.DefaultMaxUser
+}
+
+// resolved is what the settings make of the tenant ("") or one of its
+// enabled groups, worked out once per picture: decisions read it in bursts.
+type resolved struct {
+	sessionconf.Resolved
+	timers store.SessionTimers
+	hours  workhours.Hours
+}
+
+func (t *tenant) resolveAll() {
+	base := t.configs[""]
+	t.effective = make(map[string]resolved, len(t.groups)+1)
+	for _, skill := range append([]string{""}, slices.Collect(maps.Keys(t.groups))...) {
+		in := sessionconf.Input{Tenant: &base, TenantMaxUser: t.record.MaxUser}
+		if skill != "" {
+			own := t.configs[skill]
+			in.Group, in.GroupMaxUser = &own, t.groups[skill].MaxUser
+		}
+		r := sessionconf.Resolve(in)
+		t.effective[skill] = resolved{Resolved: r, timers: r.Timers(), hours: r.Hours()}
+	}
 }
 
 // settings resolves a skill group's routing settings over the tenant's.
 func (t *tenant) settings(skill string) (policy string, lastAgent bool, initMax int) {
-	base, own := t.configs[""], t.configs[skill]
-	policy, initMax = base.Distribution, base.InitMaxUser
-	lastAgent = base.LastAgent != nil && *base.LastAgent
-	if skill != "" {
-		if own.Distribution != "" {
-			policy = own.Distribution
-		}
-		if own.LastAgent != nil {
-			lastAgent = *own.LastAgent
-		}
-		if own.InitMaxUser > 0 {
-			initMax = own.InitMaxUser
-		}
-	}
-	return policy, lastAgent, initMax
+	r := t.effective[skill]
+	return r.Distribution.Value, r.LastAgent.Value, r.InitMaxUser.Value
 }
 
-// timers resolves a skill group's timers over the tenant's: a group's 0
-// inherits and -1 turns the timer off.
-func (t *tenant) timers(skill string) store.SessionTimers {
-	out := t.configs[""].SessionTimers
-	if skill == "" {
-		return out
-	}
-	own := t.configs[skill].SessionTimers
-	for _, p := range []struct{ dst, src *int }{
-		{&out.VisitorIdleWarn, &own.VisitorIdleWarn}, {&out.VisitorIdleClose, &own.VisitorIdleClose},
-		{&out.AgentNoReply, &own.AgentNoReply}, {&out.QueueTimeout, &own.QueueTimeout}, {&out.VisitorLeftGrace, &own.VisitorLeftGrace},
-	} {
-		switch {
-		case *p.src < 0:
-			*p.dst = 0
-		case *p.src > 0:
-			*p.dst = *p.src
-		}
-	}
-	if own.WorkingHours != "" {
-		out.WorkingHours = own.WorkingHours
-	}
-	return out
-}
+// timers resolves a skill group's timers over the tenant's.
+func (t *tenant) timers(skill string) store.SessionTimers { return t.effective[skill].timers }
 
 // prompts are the tenant's texts (its own settings row holds them).
 func (t *tenant) prompts() prompt.Set {

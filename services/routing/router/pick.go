@@ -7,10 +7,6 @@ import (
 	"github.com/kefu-im/kefu/pkg/protocol"
 )
 
-// DefaultMaxUser is UCKeFu's AGENT_STATUS_MAX_USER: the capacity of an agent
-// when nothing else sets one.
-const DefaultMaxUser = 10
-
 // The distribution policies, named as in the session settings API.
 const (
 	PolicyLeast = protocol.DistributionLeast

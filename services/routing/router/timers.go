@@ -10,7 +10,6 @@ import (
 	"github.com/kefu-im/kefu/pkg/prompt"
 	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
-	"github.com/kefu-im/kefu/pkg/workhours"
 )
 
 // scanInterval paces the timers that read the database (idle visitors,
@@ -76,6 +75,11 @@ func (b *batch) scanTimers(t *tenant) error {
 		if limit > 0 && b.now.Sub(t.waitingSince(sess)) >= seconds(limit) {
 			errs = append(errs, b.end(t, sess.ID, protocol.EndByQueue, prompt.QueueTimeout, protocol.StateEnded))
 		}
+	}
+	if len(t.queue) > 0 {
+		// initmaxuser may have left visitors waiting for agents with room:
+		// each scan is another pull.
+		errs = append(errs, b.drain(t.orgi))
 	}
 	if !t.anyServiceTimer() || len(t.served) == 0 {
 		return errors.Join(errs...)
@@ -214,13 +218,7 @@ func (b *batch) visitorGone(orgi, sessionID string) error {
 }
 
 // open reports whether now is within the working hours that apply to skill
-// in the tenant's time zone.
+// (its group's, else the tenant's) on the tenant's wall clock.
 func (t *tenant) open(now time.Time, skill string) bool {
-	spec := t.timers(t.skillOf(store.Session{Skill: skill})).WorkingHours
-	loc, err := time.LoadLocation(t.record.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	ok, err := workhours.Within(spec, now.In(loc))
-	return err != nil || ok // a malformed setting must not close the service
+	return t.effective[t.skillOf(store.Session{Skill: skill})].hours.Open(now, t.loc)
 }

@@ -1,10 +1,13 @@
 // Package listing is what the REST lists of ended conversations — the
 // archive and the quality reviews — share: which conversations the caller
-// may list, and the time range, page size and cursor of a request.
+// may list, and the time range, page size and cursor of a request. Other
+// lists (the audit log) use its request parameters and CSV cells too.
 package listing
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"maps"
 	"slices"
@@ -104,6 +107,16 @@ func Limit(c echo.Context) (int, error) {
 	return int(n), nil
 }
 
+// Page reads a page request: its size (Limit) and the cursor it starts
+// after (Before, nil for the first page).
+func Page(c echo.Context) (limit int, before *Cursor, err error) {
+	if limit, err = Limit(c); err != nil {
+		return 0, nil, err
+	}
+	before, err = Before(c)
+	return limit, before, err
+}
+
 // Cursor is where a page ended: a time and an id (the tie-breaker). It
 // travels as "<unix milliseconds>.<id>", opaque to clients.
 type Cursor struct {
@@ -126,4 +139,41 @@ func Before(c echo.Context) (*Cursor, error) {
 		return nil, protocol.Errorf(protocol.CodeBadRequest, "before must be a next value of an earlier page")
 	}
 	return &Cursor{At: time.UnixMilli(n).UTC(), ID: id}, nil
+}
+
+// Cell keeps text that visitors or staff typed from being run as a formula
+// by a spreadsheet opening a CSV export: a leading =, +, -, @, tab or CR
+// gets a quote before it.
+func Cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// CSV is a CSV export built in memory: UTF-8 with a byte order mark, which
+// Excel needs to read Chinese right. Typed text goes in through Cell.
+type CSV struct {
+	buf bytes.Buffer
+	w   *csv.Writer
+}
+
+// NewCSV starts an export with its header row.
+func NewCSV(header []string) *CSV {
+	x := &CSV{}
+	x.buf.WriteString("\uFEFF")
+	x.w = csv.NewWriter(&x.buf)
+	x.Row(header)
+	return x
+}
+
+// Row adds a row.
+func (x *CSV) Row(cells []string) {
+	_ = x.w.Write(cells) // a bytes.Buffer takes every write
+}
+
+// Send answers with the export as a download named <prefix>-<UTC time>.csv.
+func (x *CSV) Send(c echo.Context, prefix string) error {
+	x.w.Flush()
+	return request.CSVFile(c, prefix, x.buf.Bytes())
 }

@@ -25,6 +25,30 @@ export interface WidgetConfig {
   sneakpeek: boolean;
   lang?: string;
   uploads: { images: boolean; files: boolean; maxsize: number };
+  satisfaction: Satisfaction;
+}
+
+/** The site's rating settings (`satisfaction`): levels 1..scale, the best last. */
+export interface Satisfaction {
+  enabled: boolean;
+  scale: 3 | 5;
+  labels?: string[]; // one per level, worst first; none: the widget's own
+  comment: boolean;
+  when: "end" | "request";
+}
+
+/** One group of the skill picker (`consult.skills`). */
+export interface ConsultSkill {
+  id: string;
+  name: string;
+  online?: boolean; // only when the site shows it
+}
+
+/** The site's skill groups, in its order, and how the picker shows them. */
+export interface Consult {
+  title?: string;
+  showagents: boolean;
+  skills: ConsultSkill[];
 }
 
 /** The answer of GET /im/{appid}/config. */
@@ -37,6 +61,7 @@ export interface SiteInfo {
   blocked: boolean;
   blockeduntil?: string;
   config: WidgetConfig;
+  consult?: Consult; // the site is bound to skill groups
 }
 
 function obj(v: unknown): Record<string, unknown> {
@@ -88,6 +113,34 @@ export function imageURL(v: unknown): string | undefined {
 
 const FIELD_NAMES: FieldName[] = ["name", "phone", "email", "memo"];
 
+function normalizeSatisfaction(raw: unknown): Satisfaction {
+  const r = obj(raw);
+  const scale = r.scale === 3 ? 3 : 5;
+  const labels = Array.isArray(r.labels) ? r.labels.map((l) => str(l, 20)).filter((l): l is string => !!l) : [];
+  return {
+    enabled: bool(r.enabled, true),
+    scale,
+    labels: labels.length === scale ? labels : undefined,
+    comment: bool(r.comment, true),
+    when: r.when === "request" ? "request" : "end",
+  };
+}
+
+function normalizeConsult(raw: unknown): Consult | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const r = obj(raw);
+  const skills: ConsultSkill[] = [];
+  if (Array.isArray(r.skills)) {
+    for (const s of r.skills) {
+      const o = obj(s);
+      const id = str(o.id, 32);
+      if (!id || skills.some((x) => x.id === id)) continue;
+      skills.push({ id, name: str(o.name, 64) || id, online: typeof o.online === "boolean" ? o.online : undefined });
+    }
+  }
+  return skills.length ? { title: str(r.title, 64), showagents: r.showagents === true, skills } : undefined;
+}
+
 export function normalizeConfig(raw: unknown): WidgetConfig {
   const c = obj(raw);
   const b = obj(c.button);
@@ -135,6 +188,7 @@ export function normalizeConfig(raw: unknown): WidgetConfig {
       files: bool(up.files, true),
       maxsize: num(up.maxsize, MAX_UPLOAD, 1, MAX_UPLOAD),
     },
+    satisfaction: normalizeSatisfaction(c.satisfaction),
   };
 }
 
@@ -149,6 +203,7 @@ export function normalizeSite(raw: unknown, appid: string): SiteInfo {
     blocked: r.blocked === true,
     blockeduntil: str(r.blockeduntil, 64),
     config: normalizeConfig(r.config),
+    consult: normalizeConsult(r.consult),
   };
 }
 

@@ -82,6 +82,7 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
   const nameLine = $("chat-name");
   const metaLine = $("chat-meta");
   const memoLine = $("chat-memo");
+  const questionLine = $("chat-question");
   const chatEmpty = $("chat-empty");
   const scroll = $("chat-scroll");
   const logs = $("chat-logs");
@@ -253,6 +254,7 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
     endedLine.hidden = !c || !c.ended;
     if (!c) {
       memoLine.hidden = true;
+      questionLine.hidden = true;
       draftLine.hidden = true;
       visitor.show(null);
       return;
@@ -263,6 +265,8 @@ export function createChats(app: App, hooks: { onUnread(): void; showChats(): vo
       .join(" · ");
     memoLine.textContent = c.s.transmemo ? t().memo + str(c.s.transmemo) : "";
     memoLine.hidden = !c.s.transmemo;
+    questionLine.textContent = c.s.memo ? t().question + str(c.s.memo) : "";
+    questionLine.hidden = !c.s.memo;
     earlier.hidden = !c.loaded || !c.more || c.oldest <= 1;
     head.querySelectorAll<HTMLButtonElement>(".chat-actions button").forEach((b) => (b.disabled = !!c.ended));
     renderDraft();

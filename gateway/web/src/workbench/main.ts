@@ -7,12 +7,12 @@
 // Nothing the server, a visitor or a colleague sends is ever inserted as HTML.
 
 import io from "socket.io-client";
-import { $, ApiError, Socket, errorText, requestJSON, setError, storageGet, storageSet } from "../common";
+import { $, ApiError, Socket, Upload, errorText, requestJSON, setError, storageGet, storageSet } from "../common";
 import { h } from "../widget/dom";
 import { mountEntim, EntimHandle } from "./entim";
 import { Lang, Strings, applyStatic, pickLang, strings } from "./i18n";
 import { Notifier, pageHidden } from "./notify";
-import { App, Prefs, Profile, Upload, field, modal, str } from "./ui";
+import { App, Prefs, Profile, field, modal, str } from "./ui";
 import { Chats, createChats } from "./chats";
 import { Inbox, createInbox } from "./inbox";
 import { Monitor, createMonitor } from "./monitor";
@@ -230,7 +230,7 @@ loginForm.addEventListener("submit", async (ev) => {
     passwordInput.value = "";
     start();
   } catch (e) {
-    setError(loginError, t.loginFailed + errorText(e));
+    setError(loginError, (e instanceof ApiError && e.code === "locked" ? t.locked : t.loginFailed) + errorText(e));
   } finally {
     loginSubmit.disabled = false;
   }
@@ -315,7 +315,7 @@ function connect(): void {
   });
   s.on("leave", (e: { reason?: string }) => {
     const reason = e && e.reason;
-    signOut(reason === "password" ? t.passwordChanged : reason === "disabled" ? t.disabled : reason === "logout" ? "" : t.loginEnded);
+    signOut(reason === "password" ? t.passwordChanged : reason === "disabled" ? t.disabled : reason === "revoked" ? t.revoked : reason === "logout" ? "" : t.loginEnded);
   });
   s.on("status", (c: Counters) => {
     counters = c || {};
@@ -332,6 +332,11 @@ function connect(): void {
     status = { status: e.status, busy: !!e.busy };
     renderStatus();
     if (e.by) app.toast(t.statusBy(e.status === "ready" ? t.ready : e.status === "offline" ? t.offline : t.notReady, str(e.byname) || t.aSupervisor));
+  });
+  s.on("inviteresult", (e: { status?: string; servedbyname?: string; servedby?: string }) => {
+    if (!e) return;
+    if (e.status === "refused") app.toast(t.inviteRefused);
+    else if (e.status === "redirected") app.toast(t.inviteRedirected(str(e.servedbyname) || str(e.servedby)));
   });
   s.on("leavemsg", inbox.onNotice);
   monitor.attach(s);

@@ -1,7 +1,7 @@
 // What the workbench's parts share: the App they are given by main.ts, wire types, and small
 // DOM helpers (dialogs, fields). Text is only ever set with textContent or as attribute values.
 
-import type { Socket } from "../common";
+import type { Socket, Upload } from "../common";
 import { h } from "../widget/dom";
 import type { Lang, Strings } from "./i18n";
 
@@ -48,14 +48,6 @@ export interface App {
   isStaff(): boolean;
   /** Whether my roles grant a supervision right ("read", "write", "transfer"). */
   hasRight(right: string): boolean;
-}
-
-export interface Upload {
-  attachmentid: string;
-  url: string;
-  filename: string;
-  filesize: number;
-  mime: string;
 }
 
 export interface Location {

@@ -3,9 +3,10 @@
 // inviting an online visitor. Visitor-supplied text (titles, URLs, names) is text only; links
 // are http(s) for pages and checked mailto:/tel: for contacts.
 
-import { $, ChatMessage, SessionSummary, errorText } from "../common";
+import { $, ApiError, ChatMessage, SessionSummary, errorText } from "../common";
 import { formatTime, h, safeURL } from "../widget/dom";
 import type { Conv } from "./chats";
+import { dictStrings } from "./dict-i18n";
 import { messageLog } from "./messages";
 import { transferDialog } from "./transfer";
 import { App, Location, field, modal, row, sessionPath, str } from "./ui";
@@ -24,6 +25,7 @@ interface PanelData {
   trail: { title: string; url: string; referrer: string; createtime: string }[];
   sessions: SessionSummary[];
   tags: string[];
+  visitortags?: string[];
   summary: string;
   contact: { name: string; phone: string; email: string };
 }
@@ -32,6 +34,7 @@ interface Tag {
   id: string;
   name: string;
   color?: string;
+  kind?: string;
 }
 
 
@@ -106,8 +109,10 @@ export function createVisitorPanel(app: App, hooks: { current(): Conv | null; en
     if (contact) row(dl, tt.contact, contact);
     body.appendChild(dl);
 
-    body.appendChild(h("h4", { text: tt.tags }));
+    body.appendChild(h("h4", { text: dictStrings().conversationTags }));
     body.appendChild(tagsNode(c, d));
+    body.appendChild(h("h4", { text: dictStrings().visitorTags, title: dictStrings().visitorTagsHint }));
+    body.appendChild(visitorTagsNode(c, d));
 
     body.appendChild(h("h4", { text: tt.summary }));
     const summary = h("textarea", { id: "visitor-summary", rows: "3", maxlength: "2000", "aria-label": tt.summary });
@@ -167,16 +172,28 @@ export function createVisitorPanel(app: App, hooks: { current(): Conv | null; en
     return box.firstChild ? box : null;
   }
 
+  /** The tenant's tags of one kind (tags from before kinds are conversation tags). */
+  function tagsOf(kind: string): Tag[] {
+    return (tags || []).filter((x) => (x.kind || "session") === kind);
+  }
+
+  function chipColor(b: HTMLElement, tag: Tag): void {
+    if (tag.color && /^#[0-9a-f]{3,8}$/i.test(tag.color)) b.style.setProperty("--chip", tag.color);
+  }
+
+  // The conversation's tags: every conversation tag as a toggle (#visitor-tags, its id from before
+  // visitors had tags of their own).
   function tagsNode(c: Conv, d: PanelData): HTMLElement {
     const wrap = h("div", { class: "tags", id: "visitor-tags" });
-    if (!tags || tags.length === 0) {
+    const all = tagsOf("session");
+    if (all.length === 0) {
       wrap.appendChild(h("span", { class: "muted", text: t().noTags }));
       return wrap;
     }
     const on = new Set(Array.isArray(d.tags) ? d.tags : []);
-    for (const tag of tags) {
+    for (const tag of all) {
       const b = h("button", { type: "button", class: "chip", "aria-pressed": String(on.has(tag.id)), text: str(tag.name), "data-id": tag.id });
-      if (tag.color && /^#[0-9a-f]{3,8}$/i.test(tag.color)) b.style.setProperty("--chip", tag.color);
+      chipColor(b, tag);
       b.addEventListener("click", async () => {
         const next = new Set(on);
         if (next.has(tag.id)) next.delete(tag.id);
@@ -190,6 +207,55 @@ export function createVisitorPanel(app: App, hooks: { current(): Conv | null; en
         }
       });
       wrap.appendChild(b);
+    }
+    return wrap;
+  }
+
+  // The visitor's own tags (UCKeFu tags the visitor): chips that remove, a picker that adds.
+  function visitorTagsNode(c: Conv, d: PanelData): HTMLElement {
+    const dt = dictStrings();
+    const wrap = h("div", { class: "tags visitor-own-tags", id: "visitor-profile-tags" });
+    const all = tagsOf("visitor");
+    if (all.length === 0) {
+      wrap.appendChild(h("span", { class: "muted", text: dt.noVisitorTags }));
+      return wrap;
+    }
+    const on = new Set(Array.isArray(d.visitortags) ? d.visitortags : []);
+    const save = async (next: Set<string>) => {
+      try {
+        const path = `/visitors/${encodeURIComponent(str(d.appid))}/${encodeURIComponent(str(d.userid))}/tags`;
+        const res = await app.api<{ tags: string[] }>("PUT", path, { tags: Array.from(next) });
+        d.visitortags = res.tags;
+        if (shown === c) render();
+      } catch (e) {
+        app.toast(t().error(t().errSave) + errorText(e), true);
+      }
+    };
+    for (const tag of all.filter((x) => on.has(x.id))) {
+      const chip = h("span", { class: "chip on", "data-id": tag.id, text: str(tag.name) });
+      chipColor(chip, tag);
+      const x = h("button", { type: "button", class: "chip-remove", "aria-label": dt.removeTag(str(tag.name)), title: dt.removeTag(str(tag.name)), text: "×" });
+      x.addEventListener("click", () => {
+        const next = new Set(on);
+        next.delete(tag.id);
+        void save(next);
+      });
+      chip.appendChild(x);
+      wrap.appendChild(chip);
+    }
+    const free = all.filter((x) => !on.has(x.id));
+    if (free.length > 0) {
+      const pick = h("select", { id: "visitor-tag-pick", class: "tag-pick", "aria-label": dt.addTag }, h("option", { value: "", text: dt.addTag }));
+      for (const tag of free) pick.appendChild(h("option", { value: tag.id, text: str(tag.name) }));
+      pick.addEventListener("change", () => {
+        if (!pick.value) return;
+        const next = new Set(on);
+        next.add(pick.value);
+        void save(next);
+      });
+      wrap.appendChild(pick);
+    } else if (on.size === 0) {
+      wrap.appendChild(h("span", { class: "muted", text: dt.noneYet }));
     }
     return wrap;
   }
@@ -221,7 +287,8 @@ export function createVisitorPanel(app: App, hooks: { current(): Conv | null; en
       await app.api("POST", sessionPath(c.s.agentserviceid) + "/rating-request");
       app.toast(t().ratingSent);
     } catch (e) {
-      app.toast(t().error(t().errSend) + errorText(e), true);
+      // 409: the site's satisfaction settings are off.
+      app.toast(e instanceof ApiError && e.status === 409 ? t().ratingOff : t().error(t().errSend) + errorText(e), true);
     }
   });
 
