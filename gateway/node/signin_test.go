@@ -297,7 +297,7 @@ func TestAuditLog(t *testing.T) {
 		t.Fatalf("entries: %+v", p.Entries)
 	}
 	upd, sk, ag := p.Entries[0], p.Entries[1], p.Entries[2]
-	if upd.Action != "skills.update" || upd.Target != skill.ID || !strings.Contains(upd.Detail, "Sales EMEA") || sk.Action != "skills.create" {
+	if upd.Action != "skills.update" || upd.Target != skill.ID || !strings.Contains(upd.Detail, "Sales EMEA") || sk.Action != "skills.create" || sk.Target != skill.ID {
 		t.Errorf("skill entries: %+v %+v", upd, sk)
 	}
 	if ag.Action != "agents.create" || ag.Actor != adminID || ag.ActorName != "Admin" || ag.IP != "198.51.100.9" ||

@@ -49,6 +49,12 @@ func Middleware(st Store, log *slog.Logger) echo.MiddlewareFunc {
 				return next(c)
 			}
 			body, readErr := capture(r)
+			// A creation's route names nothing: its answer says what was made.
+			var created *createdID
+			if len(c.ParamNames()) == 0 && r.Method == http.MethodPost {
+				created = &createdID{ResponseWriter: c.Response().Writer}
+				c.Response().Writer = created
+			}
 			if err := next(c); err != nil {
 				return err
 			}
@@ -61,7 +67,7 @@ func Middleware(st Store, log *slog.Logger) echo.MiddlewareFunc {
 			}
 			e := store.AuditEntry{
 				Orgi: actor.Orgi, ActorID: actor.ID, ActorName: actor.Nickname, Action: Action(r.Method, c.Path()),
-				Target: target(c), Detail: Detail(r.Header.Get(echo.HeaderContentType), body), IP: c.RealIP(),
+				Target: target(c, created), Detail: Detail(r.Header.Get(echo.HeaderContentType), body), IP: c.RealIP(),
 			}
 			if err := st.AppendAudit(r.Context(), e); err != nil {
 				log.WarnContext(r.Context(), "audit entry not recorded", "action", e.Action, "actor", e.ActorID, "err", err)
@@ -133,13 +139,66 @@ func Action(method, route string) string {
 }
 
 // target is the changed thing: the route's first parameter (the main
-// resource: ":id" of /agents/:id/logins/:lid), or nothing for a creation.
-func target(c echo.Context) string {
+// resource: ":id" of /agents/:id/logins/:lid), or for a creation the id its
+// answer gave the new thing.
+func target(c echo.Context, created *createdID) string {
 	names := c.ParamNames()
 	if len(names) == 0 {
-		return ""
+		if created == nil {
+			return ""
+		}
+		return clip(created.id(), maxTarget)
 	}
 	return clip(c.Param(names[0]), maxTarget)
+}
+
+// createdID keeps the start of a creation's answer, enough for its id.
+type createdID struct {
+	http.ResponseWriter
+	head []byte
+}
+
+const createdHead = 4096
+
+func (w *createdID) Write(b []byte) (int, error) {
+	if room := createdHead - len(w.head); room > 0 {
+		w.head = append(w.head, b[:min(room, len(b))]...)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *createdID) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// id is the answer's "id" or "appid", or those of its one nested object (a
+// tenant created with its admin answers {tenant, admin}: the first wins).
+func (w *createdID) id() string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(w.head, &top) != nil {
+		return ""
+	}
+	if id := idOf(top); id != "" {
+		return id
+	}
+	for _, k := range []string{"tenant", "site", "agent", "tag", "category"} {
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(top[k], &inner) == nil {
+			if id := idOf(inner); id != "" {
+				return id
+			}
+		}
+	}
+	return ""
+}
+
+func idOf(obj map[string]json.RawMessage) string {
+	for _, k := range []string{"id", "appid"} {
+		var s string
+		if json.Unmarshal(obj[k], &s) == nil && s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // secretWords mark the keys whose values never reach the log.

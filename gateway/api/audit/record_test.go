@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -64,5 +65,25 @@ func TestDetail(t *testing.T) {
 	long := Detail(j, []byte(`{"text":"`+strings.Repeat("客", 3000)+`"}`))
 	if len(long) > MaxDetail || !strings.HasSuffix(long, truncated) || !utf8.ValidString(long) {
 		t.Errorf("long detail: %d bytes, suffix %q", len(long), long[len(long)-20:])
+	}
+}
+
+// TestCreatedID: a creation's target is the id its answer gives, top level
+// or in its one nested object.
+func TestCreatedID(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"id":"g1","name":"Sales"}`:                   "g1",
+		`{"appid":"shop","name":"Shop"}`:               "shop",
+		`{"tenant":{"id":"acme"},"admin":{"id":"a1"}}`: "acme",
+		`[{"id":"x"}]`:                                 "",
+		`not json`:                                     "",
+	} {
+		w := &createdID{ResponseWriter: httptest.NewRecorder()}
+		if _, err := w.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.id(); got != want {
+			t.Errorf("%s: target %q, want %q", body, got, want)
+		}
 	}
 }
