@@ -60,7 +60,7 @@ func (a *API) login(c echo.Context) error {
 	}
 	// Checked after the token exists, so disabling deletes it if this read
 	// came first; refused, the token is never handed out.
-	if err := tenancy.Admit(c.Request().Context(), a.Store, agent.Orgi); err != nil {
+	if _, err := tenancy.Admit(c.Request().Context(), a.Store, agent.Orgi); err != nil {
 		return err
 	}
 	grant, err := a.Access.Grant(c.Request().Context(), agent)

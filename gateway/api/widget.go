@@ -20,14 +20,22 @@ import (
 // openSite loads an enabled site, or answers not_found (forbidden, "tenant
 // disabled", for a site of a disabled tenant).
 func (a *API) openSite(c echo.Context, appID string) (store.Site, error) {
+	site, _, err := a.openSiteOf(c, appID)
+	return site, err
+}
+
+// openSiteOf is openSite with the site's tenant, read once for both the
+// check and the caller.
+func (a *API) openSiteOf(c echo.Context, appID string) (store.Site, store.Tenant, error) {
 	site, err := a.Store.GetSite(c.Request().Context(), appID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && site.Disabled) {
-		return store.Site{}, protocol.Errorf(protocol.CodeNotFound, "unknown appid")
+		return store.Site{}, store.Tenant{}, protocol.Errorf(protocol.CodeNotFound, "unknown appid")
 	}
 	if err != nil {
-		return store.Site{}, err
+		return store.Site{}, store.Tenant{}, err
 	}
-	return site, tenancy.Admit(c.Request().Context(), a.Store, site.Orgi)
+	tenant, err := tenancy.Admit(c.Request().Context(), a.Store, site.Orgi)
+	return site, tenant, err
 }
 
 // siteScript serves GET /im/{appid}.js, the widget's loader; other
@@ -66,7 +74,7 @@ func (a *API) widgetPage(c echo.Context) error {
 // widgetConfig is what the widget needs before it shows anything.
 func (a *API) widgetConfig(c echo.Context) error {
 	ctx := c.Request().Context()
-	site, err := a.openSite(c, c.Param("appid"))
+	site, tenant, err := a.openSiteOf(c, c.Param("appid"))
 	if err != nil {
 		return err
 	}
@@ -75,10 +83,6 @@ func (a *API) widgetConfig(c echo.Context) error {
 		cfg = json.RawMessage("{}")
 	}
 	out := map[string]any{"appid": site.AppID, "name": site.Name, "config": cfg, "blocked": false}
-	tenant, err := a.Store.GetTenant(ctx, site.Orgi)
-	if err != nil {
-		return err
-	}
 	texts, err := a.Store.SessionConfigs(ctx, site.Orgi)
 	if err != nil {
 		return err

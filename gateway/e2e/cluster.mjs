@@ -51,13 +51,24 @@ export function skipReason() {
   return why;
 }
 
+// Ports freePort has handed out: the kernel may offer a just-closed port again before its first
+// taker binds it (a gateway and a routing replica once got the same one, and the replica's
+// /healthz then answered for the gateway that could not start).
+const handedOut = new Set();
+
+/** A loopback port nobody listens on now, never one this process was given before. */
 export async function freePort() {
-  const srv = net.createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
+  for (;;) {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const { port } = srv.address();
+    await new Promise((r) => srv.close(r));
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** Matches the log line of a routing replica that took the lease. */

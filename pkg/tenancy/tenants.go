@@ -205,17 +205,18 @@ type TenantReader interface {
 	GetTenant(ctx context.Context, id string) (store.Tenant, error)
 }
 
-// Admit refuses a disabled tenant with protocol.ErrTenantDisabled. A tenant
-// without a row (staff created before tenants had rows) is admitted.
-func Admit(ctx context.Context, st TenantReader, orgi string) error {
+// Admit returns the tenant, refusing a disabled one with
+// protocol.ErrTenantDisabled. A tenant without a row (staff created before
+// tenants had rows) is admitted as the zero tenant (time zone UTC).
+func Admit(ctx context.Context, st TenantReader, orgi string) (store.Tenant, error) {
 	t, err := st.GetTenant(ctx, orgi)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil
+		return store.Tenant{ID: orgi}, nil
 	case err != nil:
-		return fmt.Errorf("tenancy: read tenant %s: %w", orgi, err)
+		return store.Tenant{}, fmt.Errorf("tenancy: read tenant %s: %w", orgi, err)
 	case t.Disabled:
-		return protocol.ErrTenantDisabled
+		return store.Tenant{}, protocol.ErrTenantDisabled
 	}
-	return nil
+	return t, nil
 }

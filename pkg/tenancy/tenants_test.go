@@ -60,10 +60,10 @@ func TestCreateUpdateAdmit(t *testing.T) {
 				t.Errorf("want conflict %q, got %v", c.want, err)
 			}
 		}
-		if err := Admit(ctx, st, "acme"); err != nil {
+		if _, err := Admit(ctx, st, "acme"); err != nil {
 			t.Fatal(err)
 		}
-		if err := Admit(ctx, st, "no-row"); err != nil {
+		if _, err := Admit(ctx, st, "no-row"); err != nil {
 			t.Fatalf("a tenant without a row: %v", err)
 		}
 
@@ -82,7 +82,7 @@ func TestCreateUpdateAdmit(t *testing.T) {
 		if ten, err = svc.Update(ctx, "acme", Change{Disabled: &off}); err != nil || !ten.Disabled {
 			t.Fatalf("disable: %+v %v", ten, err)
 		}
-		if err := Admit(ctx, st, "acme"); !errors.Is(err, protocol.ErrTenantDisabled) {
+		if _, err := Admit(ctx, st, "acme"); !errors.Is(err, protocol.ErrTenantDisabled) {
 			t.Fatalf("admit a disabled tenant: %v", err)
 		}
 		if _, err := st.GetToken(ctx, hash); !errors.Is(err, store.ErrNotFound) {
