@@ -68,17 +68,24 @@ func (b *batch) tenant(orgi string) (*tenant, error) {
 	return t, nil
 }
 
-// reload replaces orgi's picture with a fresh one (settings or agents
-// changed), keeping what only memory knows.
+// reload refreshes orgi's picture (settings or agents changed) in place.
+// Only the records are read again: the queue, who serves what and the
+// agents' states are the leader's own decisions, and this batch's are not
+// written until flush, so the database would hand back older ones (a ready
+// agent reloaded as not ready is never routed to).
 func (b *batch) reload(orgi string) (*tenant, error) {
 	old := b.s.tenants[orgi]
-	delete(b.s.tenants, orgi)
-	t, err := b.tenant(orgi)
-	if err != nil || old == nil {
-		return t, err
+	if old == nil {
+		return b.tenant(orgi)
 	}
-	t.told, t.visitorGone, t.avoid = old.told, old.visitorGone, old.avoid
-	return t, nil
+	fresh, err := loadTenant(b.ctx, b.rd, orgi)
+	if err != nil {
+		return nil, err
+	}
+	fresh.keepDecisions(old)
+	*old = *fresh // the batch's pending assignments hold this pointer
+	b.touched[orgi] = true
+	return old, nil
 }
 
 // prefetch reads the sessions the batch's requests name, in one query.

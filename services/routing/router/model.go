@@ -132,6 +132,25 @@ func loadTenant(ctx context.Context, st *store.Store, orgi string) (*tenant, err
 	return t, nil
 }
 
+// keepDecisions carries over from old what only the leader's memory knows
+// for sure: the queue and its waits, who serves what (hence each agent's
+// load) and the states of the agents old already had.
+func (t *tenant) keepDecisions(old *tenant) {
+	t.queue, t.served, t.since = old.queue, old.served, old.since
+	t.told, t.visitorGone, t.avoid = old.told, old.visitorGone, old.avoid
+	for _, a := range t.list {
+		a.load = 0
+		if o := old.agents[a.rec.ID]; o != nil {
+			a.state = o.state
+		}
+	}
+	for _, agentID := range t.served {
+		if a := t.agents[agentID]; a != nil {
+			a.load++
+		}
+	}
+}
+
 // capacity is the agent's maxuser: its own if set, else the largest its
 // skill groups set, else the tenant's (settings, then tenant record), else
 // the default. One number per agent: the invariant is on its total.
