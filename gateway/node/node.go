@@ -17,6 +17,7 @@ import (
 	"github.com/kefu-im/kefu/gateway/api"
 	"github.com/kefu-im/kefu/gateway/api/archive"
 	"github.com/kefu-im/kefu/gateway/api/audit"
+	"github.com/kefu-im/kefu/gateway/api/contacts"
 	"github.com/kefu-im/kefu/gateway/api/platform"
 	"github.com/kefu-im/kefu/gateway/api/quality"
 	"github.com/kefu-im/kefu/gateway/api/request"
@@ -119,6 +120,7 @@ func New(d Deps) *Node {
 	quality.New(quality.Deps{Store: d.Store, Access: n.Access, Logger: d.Logger}).Register(staff)
 	supervise.New(supervise.Deps{Store: d.Store, Access: n.Access, Ask: asker, NodeID: d.NodeID, Logger: d.Logger}).Register(staff)
 	platform.New(platform.Deps{Store: d.Store, Emit: d.Emit, Sites: d.Sites, Logger: d.Logger}).Register(staff)
+	contacts.New(contacts.Deps{Store: d.Store, Logger: d.Logger}).Register(staff)
 	e.Any("/socket.io/", echo.WrapHandler(d.Sockets))
 	pages(e)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })

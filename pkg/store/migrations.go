@@ -37,6 +37,7 @@ var migrations = []migration{
 	{6, "workbench: read states, tags, canned replies, summaries, inbox notes, agents' IM", migrateV6},
 	{7, "supervision: group tree, roles, session events and notes, monitor samples, archive index, quality reviews", migrateV7},
 	{8, "administration: tenants off, deleted agents, login origins, hours, site skills, visitor tags, canned categories, audit, invites", migrateV8},
+	{9, "contacts: contacts, attributes and their values", migrateV9},
 }
 
 // migrationLock is a MySQL named lock: server-wide, held by a connection,

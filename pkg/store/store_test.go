@@ -293,6 +293,7 @@ func TestSchemaMatchesModels(t *testing.T) {
 			&ReadState{}, &Tag{}, &SessionTag{}, &CannedReply{}, &IMMessage{}, &IMGroup{}, &IMMember{}, &IMRead{},
 			&Role{}, &SessionEvent{}, &SessionNote{}, &MonitorSample{}, &ArchiveTerm{}, &QualityItem{}, &QualityReview{},
 			&VisitorTag{}, &CannedCategory{}, &LoginThrottle{}, &AuditEntry{}, &InviteRecord{},
+			&Contact{}, &ContactValue{}, &ContactAttribute{},
 		} {
 			stmt := s.db.Model(model).Statement
 			if err := stmt.Parse(model); err != nil {

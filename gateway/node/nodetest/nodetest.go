@@ -31,6 +31,7 @@ import (
 	"github.com/kefu-im/kefu/pkg/emit"
 	"github.com/kefu-im/kefu/pkg/identity"
 	"github.com/kefu-im/kefu/pkg/online"
+	"github.com/kefu-im/kefu/pkg/protocol"
 	"github.com/kefu-im/kefu/pkg/store"
 	"github.com/kefu-im/kefu/pkg/store/storetest"
 	"github.com/kefu-im/kefu/services/routing/router"
@@ -173,6 +174,19 @@ func (n *Node) Do(method, path, token string, body, out any) *http.Response {
 		}
 	}
 	return resp
+}
+
+// Refused checks that a request fails with status and an error message
+// containing want (reported on t, which may be a subtest's).
+func (n *Node) Refused(t testing.TB, method, path, token string, body any, status int, want string) {
+	t.Helper()
+	var out struct {
+		Error protocol.Error `json:"error"`
+	}
+	resp := n.Do(method, path, token, body, &out)
+	if resp.StatusCode != status || !strings.Contains(out.Error.Message, want) {
+		t.Errorf("%s %s %v: %d %+v, want %d %q", method, path, body, resp.StatusCode, out.Error, status, want)
+	}
 }
 
 // Login signs username in and returns the token.
